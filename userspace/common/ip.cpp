@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <ostream>
 
 namespace bpfr {
 
@@ -117,5 +118,9 @@ size_t AddressHash::operator()(const Address& a) const noexcept {
 size_t PrefixHash::operator()(const Prefix& p) const noexcept {
   return AddressHash{}(p.addr) * 31 + p.len;
 }
+
+std::ostream& operator<<(std::ostream& os, const Address& a) { return os << a.str(); }
+
+std::ostream& operator<<(std::ostream& os, const Prefix& p) { return os << p.str(); }
 
 }  // namespace bpfr

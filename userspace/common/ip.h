@@ -3,6 +3,7 @@
 
 #include <array>
 #include <compare>
+#include <iosfwd>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -59,6 +60,10 @@ struct AddressHash {
 struct PrefixHash {
   size_t operator()(const Prefix& p) const noexcept;
 };
+
+// For test failure messages and logs that stream.
+std::ostream& operator<<(std::ostream& os, const Address& a);
+std::ostream& operator<<(std::ostream& os, const Prefix& p);
 
 }  // namespace bpfr
 

@@ -1,0 +1,280 @@
+// The BPF lookup over the real ISP table, against a plain longest-prefix match, after a full
+// load, after churn, and while another thread applies churn. Needs root (BPF_PROG_TEST_RUN).
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <thread>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "dataplane/fast_table.h"
+#include "fastfib/reference.h"
+#include "fastfib_probe.skel.h"
+
+namespace bpfr::dataplane {
+namespace {
+
+using testing::decode_entry;
+using testing::random_inside;
+using testing::ReferenceLpm;
+
+constexpr int kBatch = 64;
+
+// struct fib_probe in bpf/fastfib_probe.bpf.c
+struct Probe {
+  uint8_t addr[16];
+  uint64_t entry;
+};
+static_assert(sizeof(Probe) == 24);
+
+std::vector<Prefix> read_isp_table() {
+  std::string cmd = "zcat " BPFR_SOURCE_DIR "/../shared/data/prefixlists/isp-full-table-v4-v6.txt.gz";
+  std::unique_ptr<FILE, int (*)(FILE*)> in(popen(cmd.c_str(), "r"), pclose);
+  std::vector<Prefix> prefixes;
+  char line[128];
+  while (in && fgets(line, sizeof line, in.get())) {
+    std::string_view text(line);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+      text.remove_suffix(1);
+    if (auto p = Prefix::parse(text))
+      prefixes.push_back(*p);
+  }
+  return prefixes;
+}
+
+// An mmapped BPF array of u64 entries.
+std::span<uint64_t> map_table(bpf_map* map) {
+  size_t bytes = size_t(bpf_map__max_entries(map)) * sizeof(uint64_t);
+  void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
+  if (mem == MAP_FAILED)
+    return {};
+  return {static_cast<uint64_t*>(mem), bytes / sizeof(uint64_t)};
+}
+
+class FastFibBpf : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (geteuid() != 0)
+      GTEST_SKIP() << "needs root for BPF";
+    skel_ = fastfib_probe_bpf__open_and_load();
+    ASSERT_NE(skel_, nullptr) << "loading bpf/fastfib_probe.bpf.c failed";
+
+    auto tbl24 = map_table(skel_->maps.fib4_tbl24);
+    auto tbl8 = map_table(skel_->maps.fib4_tbl8);
+    auto root6 = map_table(skel_->maps.fib6_root);
+    auto nodes6 = map_table(skel_->maps.fib6_nodes);
+    ASSERT_FALSE(tbl24.empty() || tbl8.empty() || root6.empty() || nodes6.empty());
+    fib4_ = new MultibitTable(kFib4Shape, tbl24, tbl8, std::chrono::milliseconds(100));
+    fib6_ = new MultibitTable(kFib6Shape, root6, nodes6, std::chrono::milliseconds(100));
+    ref4_ = new ReferenceLpm(Family::v4);
+    ref6_ = new ReferenceLpm(Family::v6);
+
+    prefixes_ = new std::vector<Prefix>(read_isp_table());
+    ASSERT_GT(prefixes_->size(), 1000000u) << "the ISP table in shared/data is missing";
+
+    auto start = std::chrono::steady_clock::now();
+    uint32_t slot = 0;
+    for (const auto& p : *prefixes_)
+      table(p.family()).set(p, FibResult{slot++, slot % 65536, 0, 0});
+    auto took = std::chrono::steady_clock::now() - start;
+    std::printf("fastfib: loaded %zu prefixes in %.2f s; IPv4 %zu groups, IPv6 %zu nodes, "
+                "tables %zu MiB\n",
+                prefixes_->size(), std::chrono::duration<double>(took).count(),
+                fib4_->nodes_in_use(), fib6_->nodes_in_use(),
+                (fib4_->table_bytes() + fib6_->table_bytes()) >> 20);
+
+    slot = 0;
+    for (const auto& p : *prefixes_)
+      reference(p.family()).set(p, FibResult{slot++, slot % 65536, 0, 0});
+  }
+
+  static void TearDownTestSuite() {
+    delete fib4_;
+    delete fib6_;
+    delete ref4_;
+    delete ref6_;
+    delete prefixes_;
+    fastfib_probe_bpf__destroy(skel_);
+  }
+
+  static MultibitTable& table(Family f) { return f == Family::v4 ? *fib4_ : *fib6_; }
+  static ReferenceLpm& reference(Family f) { return f == Family::v4 ? *ref4_ : *ref6_; }
+
+  // Runs the BPF lookup over addrs (one family), kBatch at a time.
+  static std::vector<uint64_t> bpf_lookup(Family family, const std::vector<Address>& addrs) {
+    bpf_program* prog = family == Family::v4 ? skel_->progs.fastfib_probe_v4
+                                             : skel_->progs.fastfib_probe_v6;
+    std::vector<uint64_t> out;
+    out.reserve(addrs.size());
+    for (size_t i = 0; i < addrs.size(); i += kBatch) {
+      Probe batch[kBatch] = {};
+      size_t n = std::min<size_t>(kBatch, addrs.size() - i);
+      for (size_t k = 0; k < n; k++)
+        std::memcpy(batch[k].addr, addrs[i + k].bytes.data(), 16);
+
+      LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = batch, .data_out = batch,
+                  .data_size_in = uint32_t(n * sizeof(Probe)),
+                  .data_size_out = uint32_t(sizeof batch));
+      if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts) != 0)
+        return {};
+      for (size_t k = 0; k < n; k++)
+        out.push_back(batch[k].entry);
+    }
+    return out;
+  }
+
+  // Random destinations: most inside prefixes of the table, some anywhere.
+  static std::vector<Address> destinations(Family family, size_t count, std::mt19937_64& rng) {
+    std::vector<Address> addrs;
+    while (addrs.size() < count) {
+      const Prefix& p = (*prefixes_)[rng() % prefixes_->size()];
+      if (p.family() != family)
+        continue;
+      addrs.push_back(rng() % 8 ? random_inside(p, rng)
+                                : random_inside(Prefix::make(p.addr, 0), rng));
+    }
+    return addrs;
+  }
+
+  static void expect_agreement(Family family, size_t count, unsigned seed) {
+    std::mt19937_64 rng(seed);
+    auto addrs = destinations(family, count, rng);
+    auto entries = bpf_lookup(family, addrs);
+    ASSERT_EQ(entries.size(), addrs.size()) << "BPF_PROG_TEST_RUN failed";
+
+    size_t to_trie = 0;
+    for (size_t i = 0; i < addrs.size(); i++) {
+      if (BPFR_FIB_FLAGS(entries[i]) & BPFR_FIB_F_TRIE) {
+        to_trie++;
+        ASSERT_TRUE(reference(family).has_longer_in_table_entry(addrs[i]) ||
+                    table(family).overflowed())
+            << addrs[i] << " sent to the trie without a reason";
+        continue;
+      }
+      ASSERT_EQ(decode_entry(entries[i]), reference(family).lookup(addrs[i])) << addrs[i];
+    }
+    std::printf("fastfib: %zu %s lookups agree, %zu answered by the trie\n", count,
+                family == Family::v4 ? "IPv4" : "IPv6", to_trie);
+  }
+
+  static inline fastfib_probe_bpf* skel_;
+  static inline MultibitTable* fib4_;
+  static inline MultibitTable* fib6_;
+  static inline ReferenceLpm* ref4_;
+  static inline ReferenceLpm* ref6_;
+  static inline std::vector<Prefix>* prefixes_;
+};
+
+TEST_F(FastFibBpf, FullTableAgreesWithReference) {
+  expect_agreement(Family::v4, 1'000'000, 11);
+  expect_agreement(Family::v6, 500'000, 12);
+}
+
+TEST_F(FastFibBpf, HeavyChurnAgreesWithReference) {
+  std::mt19937_64 rng(13);
+  auto apply = [&](const Prefix& p, std::optional<FibResult> r) {
+    if (r) {
+      table(p.family()).set(p, *r);
+      reference(p.family()).set(p, *r);
+    } else {
+      table(p.family()).remove(p);
+      reference(p.family()).remove(p);
+    }
+  };
+
+  for (const char* text : {"0.0.0.0/0", "::/0", "192.0.2.1/32", "2001:db8::1/128",
+                           "2001:db8::/32", "2001:db8:1:2::/64"})
+    apply(*Prefix::parse(text), FibResult{7, 7, 0, 0});
+
+  for (int i = 0; i < 100'000; i++) {
+    const Prefix& p = (*prefixes_)[rng() % prefixes_->size()];
+    switch (rng() % 4) {
+      case 0:
+        apply(p, std::nullopt);
+        break;
+      case 1:
+        apply(p, FibResult{uint32_t(rng() % 262144), uint32_t(rng() % 65536), 0, 0});
+        break;
+      case 2: {  // a more specific one, down to host routes
+        unsigned len = std::min(p.addr.bits(), unsigned(p.len + 1 + rng() % 10));
+        apply(Prefix::make(random_inside(p, rng), len), FibResult{1, 2, 0, 0});
+        break;
+      }
+      default:
+        apply(p, FibResult{3, 4, 2, 1});
+    }
+  }
+  apply(*Prefix::parse("0.0.0.0/0"), std::nullopt);
+
+  expect_agreement(Family::v4, 1'000'000, 14);
+  expect_agreement(Family::v6, 500'000, 15);
+}
+
+// Lookups on one core while the other flips next hops: each answer is the old or the new one.
+TEST_F(FastFibBpf, ConcurrentChurnShowsOldOrNewNextHop) {
+  std::mt19937_64 rng(16);
+  std::vector<Prefix> flipping;
+  while (flipping.size() < 2000) {
+    const Prefix& p = (*prefixes_)[rng() % prefixes_->size()];
+    if (p.family() == Family::v4 && p.len <= 24)
+      flipping.push_back(p);
+  }
+  // Next hops 60000 and 60001 are used by no other route.
+  for (const auto& p : flipping) {
+    fib4_->set(p, FibResult{1, 60000, 0, 0});
+    ref4_->set(p, FibResult{1, 60000, 0, 0});
+  }
+
+  std::vector<Address> addrs;
+  for (const auto& p : flipping)
+    addrs.push_back(random_inside(p, rng));
+  std::vector<std::optional<FibResult>> expected;  // where a more specific route decides
+  for (const auto& a : addrs)
+    expected.push_back(ref4_->lookup(a));
+
+  std::atomic<bool> stop = false;
+  std::jthread churn([&] {
+    for (int round = 0; !stop; round++)
+      for (const auto& p : flipping)
+        fib4_->set(p, FibResult{1, uint32_t(60000 + round % 2), 0, 0});
+  });
+  struct StopChurn {
+    std::atomic<bool>& stop;
+    ~StopChurn() { stop = true; }
+  } stop_on_exit{stop};
+
+  size_t checked = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto entries = bpf_lookup(Family::v4, addrs);
+    ASSERT_EQ(entries.size(), addrs.size());
+    for (size_t i = 0; i < addrs.size(); i++) {
+      if (BPFR_FIB_FLAGS(entries[i]) & BPFR_FIB_F_TRIE)
+        continue;  // an overflowed group from the churn test: the trie answers
+      auto got = decode_entry(entries[i]);
+      ASSERT_TRUE(got) << addrs[i];
+      if (expected[i]->nexthop == 60000)
+        ASSERT_TRUE(got->nexthop == 60000 || got->nexthop == 60001)
+            << addrs[i] << " answered next hop " << got->nexthop;
+      else
+        ASSERT_EQ(got, expected[i]) << addrs[i];
+      checked++;
+    }
+  }
+  stop = true;
+  churn.join();
+  std::printf("fastfib: %zu lookups during churn, each the old or the new next hop\n", checked);
+
+  for (const auto& p : flipping)  // table and reference agree again
+    fib4_->set(p, FibResult{1, 60000, 0, 0});
+}
+
+}  // namespace
+}  // namespace bpfr::dataplane
