@@ -34,8 +34,15 @@ struct Probe {
 };
 static_assert(sizeof(Probe) == 24);
 
+// shared/ stands beside the checkout; BPFR_SHARED_DIR overrides.
+std::string shared_data_path() {
+  const char* dir = getenv("BPFR_SHARED_DIR");
+  return std::string(dir ? dir : BPFR_SOURCE_DIR "/../shared") +
+         "/data/prefixlists/isp-full-table-v4-v6.txt.gz";
+}
+
 std::vector<Prefix> read_isp_table() {
-  std::string cmd = "zcat " BPFR_SOURCE_DIR "/../shared/data/prefixlists/isp-full-table-v4-v6.txt.gz";
+  std::string cmd = "zcat '" + shared_data_path() + "'";
   std::unique_ptr<FILE, int (*)(FILE*)> in(popen(cmd.c_str(), "r"), pclose);
   std::vector<Prefix> prefixes;
   char line[128];
@@ -60,24 +67,32 @@ std::span<uint64_t> map_table(bpf_map* map) {
 
 class FastFibBpf : public ::testing::Test {
  protected:
+  // Failures here are reported by every test (SetUp), so a broken setup never looks skipped.
   static void SetUpTestSuite() {
-    if (geteuid() != 0)
-      GTEST_SKIP() << "needs root for BPF";
     skel_ = fastfib_probe_bpf__open_and_load();
-    ASSERT_NE(skel_, nullptr) << "loading bpf/fastfib_probe.bpf.c failed";
+    if (!skel_) {
+      setup_error_ = "loading bpf/fastfib_probe.bpf.c failed (needs root and BPF)";
+      return;
+    }
 
     auto tbl24 = map_table(skel_->maps.fib4_tbl24);
     auto tbl8 = map_table(skel_->maps.fib4_tbl8);
     auto root6 = map_table(skel_->maps.fib6_root);
     auto nodes6 = map_table(skel_->maps.fib6_nodes);
-    ASSERT_FALSE(tbl24.empty() || tbl8.empty() || root6.empty() || nodes6.empty());
+    if (tbl24.empty() || tbl8.empty() || root6.empty() || nodes6.empty()) {
+      setup_error_ = "mmap of the fast tables failed";
+      return;
+    }
     fib4_ = new MultibitTable(kFib4Shape, tbl24, tbl8, std::chrono::milliseconds(100));
     fib6_ = new MultibitTable(kFib6Shape, root6, nodes6, std::chrono::milliseconds(100));
     ref4_ = new ReferenceLpm(Family::v4);
     ref6_ = new ReferenceLpm(Family::v6);
 
     prefixes_ = new std::vector<Prefix>(read_isp_table());
-    ASSERT_GT(prefixes_->size(), 1000000u) << "the ISP table in shared/data is missing";
+    if (prefixes_->size() < 1000000) {
+      setup_error_ = "the ISP table is missing: " + shared_data_path();
+      return;
+    }
 
     auto start = std::chrono::steady_clock::now();
     uint32_t slot = 0;
@@ -102,6 +117,11 @@ class FastFibBpf : public ::testing::Test {
     delete ref6_;
     delete prefixes_;
     fastfib_probe_bpf__destroy(skel_);
+  }
+
+  void SetUp() override {
+    if (!setup_error_.empty())
+      FAIL() << setup_error_;
   }
 
   static MultibitTable& table(Family f) { return f == Family::v4 ? *fib4_ : *fib6_; }
@@ -164,6 +184,7 @@ class FastFibBpf : public ::testing::Test {
                 family == Family::v4 ? "IPv4" : "IPv6", to_trie);
   }
 
+  static inline std::string setup_error_;
   static inline fastfib_probe_bpf* skel_;
   static inline MultibitTable* fib4_;
   static inline MultibitTable* fib6_;
