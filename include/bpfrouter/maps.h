@@ -148,6 +148,9 @@ enum bpfr_reason {
 	BPFR_DROP_DUMMY = 23,         /* inside a dummy prefix that no address owns */
 	BPFR_DROP_BOGON_DST = 24,     /* destination in an enabled bogon list */
 
+	BPFR_PASS_DISABLED = 25,      /* settings.enabled is 0: everything to the kernel */
+	BPFR_PASS_NO_IFACE = 26,      /* arrival device has no entry in ifaces */
+
 	BPFR_REASON_MAX = 32,
 };
 
@@ -170,7 +173,7 @@ struct bpfr_iface {
 	__u8 role;     /* enum bpfr_iface_role */
 	__u8 urpf;     /* enum bpfr_urpf_mode */
 	__u8 flags;    /* BPFR_IFACE_F_* */
-	__u8 pad;
+	__u8 bogon_src; /* BPFR_BOGON_* categories dropped as sources here */
 };
 
 enum bpfr_iface_role {
@@ -188,14 +191,60 @@ enum bpfr_urpf_mode {
 #define BPFR_IFACE_F_SPOOF_OWN 0x02 /* drop sources inside our own prefixes */
 
 /*
+ * Bogon categories: bits of bogons_v4/bogons_v6 entries, of bpfr_iface.bogon_src and of
+ * bpfr_settings.bogon_dst. Sources that can never be valid (unspecified, loopback, multicast,
+ * IPv4-mapped, 0/8, 240/4) need no list: BPFR_IFACE_F_BOGON_SRC drops them by rule.
+ */
+#define BPFR_BOGON_DOC 0x01         /* documentation: 192.0.2/24, 2001:db8::/32, ... */
+#define BPFR_BOGON_PRIVATE 0x02     /* RFC 1918, 100.64/10, ULA fc00::/7 */
+#define BPFR_BOGON_RESERVED 0x04    /* special-purpose registries: 198.18/15, 100::/64, ... */
+#define BPFR_BOGON_UNALLOCATED 0x08 /* not allocated by the RIRs (an operator's feed) */
+#define BPFR_BOGON_OPERATOR 0x80    /* the operator's own additions */
+
+/*
+ * bogons_v4: LPM trie, struct bpfr_route_key_v4 -> struct bpfr_bogon
+ * bogons_v6: LPM trie, struct bpfr_route_key_v6 -> struct bpfr_bogon
+ * The longest match alone is read, so an entry carries the categories of every entry that
+ * encloses it too.
+ */
+struct bpfr_bogon {
+	__u32 categories; /* BPFR_BOGON_* */
+};
+
+/*
+ * own_v4: LPM trie, struct bpfr_route_key_v4 -> __u32 (0, reserved)
+ * own_v6: LPM trie, struct bpfr_route_key_v6 -> __u32 (0, reserved)
+ * The prefixes we originate: sources inside them arriving where BPFR_IFACE_F_SPOOF_OWN is set
+ * are spoofed.
+ */
+
+/*
+ * Operator lists, on every attached device:
+ * src_list_v4, dst_list_v4: LPM trie, struct bpfr_route_key_v4 -> struct bpfr_list_entry
+ * src_list_v6, dst_list_v6: LPM trie, struct bpfr_route_key_v6 -> struct bpfr_list_entry
+ * A drop entry drops (BPFR_DROP_SRC_LIST, BPFR_DROP_DST_LIST); an allow entry exempts the
+ * packet from the bogon, spoofing and uRPF checks on that address. Every match is counted in
+ * list_stats: per-CPU array, entry id -> struct bpfr_counter.
+ */
+struct bpfr_list_entry {
+	__u32 id;     /* row in list_stats, < BPFR_MAX_FILTER_ENTRIES, unique over the four lists */
+	__u8 action;  /* BPFR_LIST_* */
+	__u8 pad[3];
+};
+
+#define BPFR_LIST_ALLOW 1
+#define BPFR_LIST_DROP 2
+
+/*
  * settings: array of one, key 0 -> struct bpfr_settings. Run-time switches the daemon may flip
  * without reloading the program.
  */
 struct bpfr_settings {
 	__u8 no_route_drop; /* 0: hand to the kernel, 1: drop */
 	__u8 enabled;       /* 0: pass everything to the kernel (daemon detached) */
-	__u16 pad;
-	__u32 stale_after_s; /* learned routes distrusted this long after the last heartbeat */
+	__u8 bogon_dst;     /* BPFR_BOGON_* categories dropped as destinations */
+	__u8 pad;
+	__u32 stale_after_s; /* learned routes distrusted this long after the heartbeat; 0: never */
 	__u64 heartbeat_ns;  /* bpf_ktime_get_coarse_ns() domain: CLOCK_MONOTONIC */
 };
 

@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "common/prefix_list.h"
 #include "dataplane/fast_table.h"
 #include "fastfib/reference.h"
 #include "fastfib_probe.skel.h"
@@ -39,21 +40,6 @@ std::string shared_data_path() {
   const char* dir = getenv("BPFR_SHARED_DIR");
   return std::string(dir ? dir : BPFR_SOURCE_DIR "/../shared") +
          "/data/prefixlists/isp-full-table-v4-v6.txt.gz";
-}
-
-std::vector<Prefix> read_isp_table() {
-  std::string cmd = "zcat '" + shared_data_path() + "'";
-  std::unique_ptr<FILE, int (*)(FILE*)> in(popen(cmd.c_str(), "r"), pclose);
-  std::vector<Prefix> prefixes;
-  char line[128];
-  while (in && fgets(line, sizeof line, in.get())) {
-    std::string_view text(line);
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
-      text.remove_suffix(1);
-    if (auto p = Prefix::parse(text))
-      prefixes.push_back(*p);
-  }
-  return prefixes;
 }
 
 // An mmapped BPF array of u64 entries.
@@ -88,7 +74,7 @@ class FastFibBpf : public ::testing::Test {
     ref4_ = new ReferenceLpm(Family::v4);
     ref6_ = new ReferenceLpm(Family::v6);
 
-    prefixes_ = new std::vector<Prefix>(read_isp_table());
+    prefixes_ = new std::vector<Prefix>(read_prefix_list(shared_data_path()).prefixes);
     if (prefixes_->size() < 1000000) {
       setup_error_ = "the ISP table is missing: " + shared_data_path();
       return;
