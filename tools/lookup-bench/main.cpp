@@ -172,7 +172,9 @@ int run(const Options& o) {
 int main(int argc, char** argv) {
   CLI::App app{"Route lookup cost with a full table under BPF_PROG_TEST_RUN"};
   Options o;
-  o.table = BPFR_SOURCE_DIR "/../shared/data/prefixlists/isp-full-table-v4-v6.txt.gz";
+  const char* shared = getenv("BPFR_SHARED_DIR");  // shared/ stands beside the checkout
+  o.table = std::string(shared ? shared : BPFR_SOURCE_DIR "/../shared") +
+            "/data/prefixlists/isp-full-table-v4-v6.txt.gz";
   app.add_option("--table", o.table, "prefix list (CIDR per line, .gz or plain)");
   app.add_option("--v4", o.v4, "IPv4 prefixes: the list's first ones, topped up")->check(CLI::Range(1, 4000000));
   app.add_option("--v6", o.v6, "IPv6 prefixes: the list's first ones, topped up")->check(CLI::Range(1, 500000));
