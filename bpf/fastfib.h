@@ -11,13 +11,19 @@
 
 #include "bpfrouter/fastfib.h"
 
+/*
+ * The tables are hundreds of MiB at full size, so they are declared with one entry and the
+ * loader sizes them (fastfib_size_maps() in userspace/dataplane/fast_table.h) when it
+ * switches them on.
+ */
+
 /* fib4_tbl24: array, (destination >> 8) -> table entry */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, __u64);
-	__uint(max_entries, BPFR_FIB4_ROOT_ENTRIES);
+	__uint(max_entries, 1);
 } fib4_tbl24 SEC(".maps");
 
 /* fib4_tbl8: array, group * 256 + (destination & 0xff) -> table entry */
@@ -26,7 +32,7 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, __u64);
-	__uint(max_entries, BPFR_FIB4_GROUPS * BPFR_FIB_NODE_ENTRIES);
+	__uint(max_entries, 1);
 } fib4_tbl8 SEC(".maps");
 
 /* fib6_root: array, first 16 bits of the destination -> table entry */
@@ -35,7 +41,7 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, __u64);
-	__uint(max_entries, BPFR_FIB6_ROOT_ENTRIES);
+	__uint(max_entries, 1);
 } fib6_root SEC(".maps");
 
 /* fib6_nodes: array, node * 256 + next destination byte -> table entry */
@@ -44,7 +50,7 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, __u64);
-	__uint(max_entries, BPFR_FIB6_NODES * BPFR_FIB_NODE_ENTRIES);
+	__uint(max_entries, 1);
 } fib6_nodes SEC(".maps");
 
 /* A zero entry: no route, nothing below. */

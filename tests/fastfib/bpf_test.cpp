@@ -42,29 +42,22 @@ std::string shared_data_path() {
          "/data/prefixlists/isp-full-table-v4-v6.txt.gz";
 }
 
-// An mmapped BPF array of u64 entries.
-std::span<uint64_t> map_table(bpf_map* map) {
-  size_t bytes = size_t(bpf_map__max_entries(map)) * sizeof(uint64_t);
-  void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
-  if (mem == MAP_FAILED)
-    return {};
-  return {static_cast<uint64_t*>(mem), bytes / sizeof(uint64_t)};
-}
-
 class FastFibBpf : public ::testing::Test {
  protected:
   // Failures here are reported by every test (SetUp), so a broken setup never looks skipped.
   static void SetUpTestSuite() {
-    skel_ = fastfib_probe_bpf__open_and_load();
-    if (!skel_) {
+    skel_ = fastfib_probe_bpf__open();
+    if (!skel_ || fastfib_size_maps(skel_->maps.fib4_tbl24, skel_->maps.fib4_tbl8,
+                                    skel_->maps.fib6_root, skel_->maps.fib6_nodes) != 0 ||
+        fastfib_probe_bpf__load(skel_) != 0) {
       setup_error_ = "loading bpf/fastfib_probe.bpf.c failed (needs root and BPF)";
       return;
     }
 
-    auto tbl24 = map_table(skel_->maps.fib4_tbl24);
-    auto tbl8 = map_table(skel_->maps.fib4_tbl8);
-    auto root6 = map_table(skel_->maps.fib6_root);
-    auto nodes6 = map_table(skel_->maps.fib6_nodes);
+    auto tbl24 = fastfib_mmap(skel_->maps.fib4_tbl24);
+    auto tbl8 = fastfib_mmap(skel_->maps.fib4_tbl8);
+    auto root6 = fastfib_mmap(skel_->maps.fib6_root);
+    auto nodes6 = fastfib_mmap(skel_->maps.fib6_nodes);
     if (tbl24.empty() || tbl8.empty() || root6.empty() || nodes6.empty()) {
       setup_error_ = "mmap of the fast tables failed";
       return;

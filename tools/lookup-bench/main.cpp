@@ -33,14 +33,6 @@ struct Options {
   uint32_t repeat = 20000;
 };
 
-std::span<uint64_t> map_table(bpf_map* map) {
-  size_t bytes = size_t(bpf_map__max_entries(map)) * sizeof(uint64_t);
-  void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
-  if (mem == MAP_FAILED)
-    throw std::runtime_error(fmt::format("mmap {}: {}", bpf_map__name(map), strerror(errno)));
-  return {static_cast<uint64_t*>(mem), bytes / sizeof(uint64_t)};
-}
-
 // ns per run of prog, averaged by the kernel over repeat runs.
 double run_ns(bpf_program* prog, uint32_t repeat) {
   unsigned char frame[64] = {};
@@ -85,6 +77,13 @@ void fill_trie(lookup_bench_bpf* skel, const Prefix& p, uint32_t id) {
   }
 }
 
+std::span<uint64_t> mapped(bpf_map* map) {
+  auto table = bpfr::dataplane::fastfib_mmap(map);
+  if (table.empty())
+    throw std::runtime_error(fmt::format("mmap {}: {}", bpf_map__name(map), strerror(errno)));
+  return table;
+}
+
 int run(const Options& o) {
   auto list = bpfr::read_prefix_list(o.table);
   if (list.prefixes.empty()) {
@@ -108,15 +107,17 @@ int run(const Options& o) {
     throw std::runtime_error("open bpf/lookup_bench.bpf.c");
   size_t destinations = std::min<size_t>(o.destinations, 1 << 20);
   skel->rodata->n_addrs = uint32_t(destinations);
+  bpfr::dataplane::fastfib_size_maps(skel->maps.fib4_tbl24, skel->maps.fib4_tbl8,
+                                     skel->maps.fib6_root, skel->maps.fib6_nodes);
   if (lookup_bench_bpf__load(skel) != 0)
     throw std::runtime_error("load bpf/lookup_bench.bpf.c (root and BPF needed)");
 
   bpfr::dataplane::MultibitTable fib4(bpfr::dataplane::kFib4Shape,
-                                      map_table(skel->maps.fib4_tbl24),
-                                      map_table(skel->maps.fib4_tbl8));
+                                      mapped(skel->maps.fib4_tbl24),
+                                      mapped(skel->maps.fib4_tbl8));
   bpfr::dataplane::MultibitTable fib6(bpfr::dataplane::kFib6Shape,
-                                      map_table(skel->maps.fib6_root),
-                                      map_table(skel->maps.fib6_nodes));
+                                      mapped(skel->maps.fib6_root),
+                                      mapped(skel->maps.fib6_nodes));
 
   auto start = std::chrono::steady_clock::now();
   uint32_t id = 1;

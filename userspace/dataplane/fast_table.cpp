@@ -1,7 +1,10 @@
 #include "dataplane/fast_table.h"
 
+#include <sys/mman.h>
+
 #include <atomic>
 
+#include <bpf/libbpf.h>
 #include <spdlog/spdlog.h>
 
 namespace bpfr::dataplane {
@@ -249,6 +252,28 @@ uint64_t MultibitTable::lookup(const Address& addr) const {
   for (unsigned level = 1; level <= shape_.levels && is_child(pos); level++)
     pos = Pos{int32_t(BPFR_FIB_REF(entry(pos))), index_at(addr, level)};
   return entry(pos);
+}
+
+int fastfib_size_maps(bpf_map* tbl24, bpf_map* tbl8, bpf_map* root6, bpf_map* nodes6,
+                      uint32_t v4_groups, uint32_t v6_nodes) {
+  const std::pair<bpf_map*, uint32_t> sizes[] = {
+      {tbl24, BPFR_FIB4_ROOT_ENTRIES},
+      {tbl8, v4_groups * BPFR_FIB_NODE_ENTRIES},
+      {root6, BPFR_FIB6_ROOT_ENTRIES},
+      {nodes6, v6_nodes * BPFR_FIB_NODE_ENTRIES},
+  };
+  for (auto [map, entries] : sizes)
+    if (int err = bpf_map__set_max_entries(map, entries))
+      return err;
+  return 0;
+}
+
+std::span<uint64_t> fastfib_mmap(bpf_map* map) {
+  size_t bytes = size_t(bpf_map__max_entries(map)) * sizeof(uint64_t);
+  void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
+  if (mem == MAP_FAILED)
+    return {};
+  return {static_cast<uint64_t*>(mem), bytes / sizeof(uint64_t)};
 }
 
 }  // namespace bpfr::dataplane

@@ -18,6 +18,8 @@
 #include "bpfrouter/fastfib.h"
 #include "common/ip.h"
 
+struct bpf_map;
+
 namespace bpfr::dataplane {
 
 // What a route puts into the entries it decides; mirrors struct bpfr_route_value.
@@ -103,5 +105,13 @@ class MultibitTable {
   std::unordered_map<uint64_t, uint32_t> long_routes_;  // entries sending lookups to the trie
   std::unordered_set<uint64_t> overflowed_;             // entries that could get no node
 };
+
+// Sizes the four fast-table maps of an opened, not yet loaded object (bpf/fastfib.h declares
+// them with one entry). Returns 0 or a negative errno.
+int fastfib_size_maps(bpf_map* tbl24, bpf_map* tbl8, bpf_map* root6, bpf_map* nodes6,
+                      uint32_t v4_groups = BPFR_FIB4_GROUPS, uint32_t v6_nodes = BPFR_FIB6_NODES);
+
+// Maps a sized, loaded fast-table map for writing; an empty span on failure (errno set).
+std::span<uint64_t> fastfib_mmap(bpf_map* map);
 
 }  // namespace bpfr::dataplane
