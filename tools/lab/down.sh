@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tears down what tools/lab/up.sh built (same LAB): stops the lab's BIRDs and wireguard-go by
-# their pid files, deletes the namespaces and the state directory. Safe to run twice; leaves
-# alone anything it did not start, including a bpfrouterd the caller runs in the router.
+# their pid files, and the bpfrouterd that up.sh --daemon started with its pinned objects;
+# deletes the namespaces and the state directory. Safe to run twice; leaves alone anything it
+# did not start, including a bpfrouterd the caller runs in the router.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -25,6 +26,7 @@ stop() {
 
 if [ -d "$LAB_STATE" ]; then
 	stop bird "$LAB_STATE/router.pid"
+	stop bpfrouterd "$LAB_STATE/router.pid"
 	stop bird "$LAB_STATE/transit.pid"
 	stop wireguard-go "$LAB_STATE/wg-client.pid"
 	stop wireguard-go "$LAB_STATE/wg-router.pid"
@@ -43,6 +45,15 @@ for dev in "$WG_ROUTER_IF" "$WG_CLIENT_IF"; do
 		rm -f "$sock"
 	fi
 done
+
+# Pinned links keep programs attached and pinned maps outlive the daemon: remove them.
+if [ -s "$LAB_STATE/pin-root" ]; then
+	pin_root=$(cat "$LAB_STATE/pin-root")
+	if [[ $pin_root == /sys/fs/bpf/* ]] && [ -d "$pin_root" ]; then
+		say "removing pinned objects $pin_root"
+		rm -rf "$pin_root"
+	fi
+fi
 
 if [ -d "$LAB_STATE" ]; then
 	say "removing $LAB_STATE"

@@ -5,25 +5,30 @@
 # client with the guide's client configuration. Everything but bpfrouterd: the router's
 # configuration is written to $LAB_STATE/router.conf for it.
 #
-# Usage: tools/lab/up.sh [--limit N] [--table lab|full] [--hosts N] [--standin]
-#   --limit N    announce N prefixes of each family (default 1000; 0: the whole table)
-#   --table T    lab: RouteViews IPv4 + ISP IPv6 (default); full: 1,000,000 + 230,000
-#   --hosts N    internet hosts per family, each in its own prefix of the table (default 2)
-#   --standin    run BIRD in the router namespace in place of bpfrouterd (proves the lab)
+# Usage: tools/lab/up.sh [--limit N] [--table lab|full] [--hosts N] [--standin | --daemon PATH]
+#   --limit N      announce N prefixes of each family (default 1000; 0: the whole table)
+#   --table T      lab: RouteViews IPv4 + ISP IPv6 (default); full: 1,000,000 + 230,000
+#   --hosts N      internet hosts per family, each in its own prefix of the table (default 2)
+#   --standin      run BIRD in the router namespace in place of bpfrouterd (proves the lab)
+#   --daemon PATH  run this bpfrouterd in the router namespace with router.conf, its control
+#                  socket at $LAB_STATE/router.ctl, its maps pinned under /sys/fs/bpf/$LAB;
+#                  up.sh waits for the socket only, not for sessions or routes
 # Environment: LAB (namespace prefix, default bpfrlab), WG_ROUTER_IF, WG_CLIENT_IF.
 # Tear down with tools/lab/down.sh (same LAB). On failure, up.sh tears down what it built.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-limit=1000 table=lab hosts=2 standin=0
+limit=1000 table=lab hosts=2 standin=0 daemon=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--limit) limit=$2; shift 2 ;;
 	--table) table=$2; shift 2 ;;
 	--hosts) hosts=$2; shift 2 ;;
 	--standin) standin=1; shift ;;
-	*) echo "usage: $0 [--limit N] [--table lab|full] [--hosts N] [--standin]" >&2; exit 2 ;;
+	--daemon) daemon=$(realpath "$2"); shift 2 ;;
+	*) echo "usage: $0 [--limit N] [--table lab|full] [--hosts N] [--standin | --daemon PATH]" >&2
+		exit 2 ;;
 	esac
 done
 
@@ -347,6 +352,27 @@ EOF
 	say "router: sessions vultr and vultr4 Established"
 	wait_routes router $((routes_v4 + routes_v6)) 600 vultr vultr4
 	echo "ROUTER_CTL=$LAB_STATE/router.ctl" >> "$LAB_STATE/lab.env"
+fi
+
+if [ -n "$daemon" ]; then
+	pin_root=/sys/fs/bpf/$LAB
+	echo "$pin_root" > "$LAB_STATE/pin-root"
+	# A veth accepts XDP-redirected frames only with NAPI on its receiving end: GRO turns it on,
+	# so the router's fast path can redirect into the transit's customer link.
+	in_ns "$NS_TRANSIT" ethtool -K "$TRANSIT_CUSTOMER_IF" gro on >/dev/null
+	say "router: bpfrouterd with router.conf (socket $LAB_STATE/router.ctl, pins $pin_root)"
+	nsenter --net="/run/netns/$NS_ROUTER" "$daemon" -f -c "$LAB_STATE/router.conf" \
+		-s "$LAB_STATE/router.ctl" -P "$LAB_STATE/router.pid" --pin-root "$pin_root" \
+		</dev/null >"$LAB_STATE/router.log" 2>&1 &
+	echo $! > "$LAB_STATE/router.pid"
+	if ! wait_for 30 birdc -s "$LAB_STATE/router.ctl" show status; then
+		say "router: bpfrouterd does not answer on $LAB_STATE/router.ctl"
+		exit 1
+	fi
+	{
+		echo "ROUTER_CTL=$LAB_STATE/router.ctl"
+		echo "PIN_ROOT=$pin_root"
+	} >> "$LAB_STATE/lab.env"
 fi
 
 trap - EXIT

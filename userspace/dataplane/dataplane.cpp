@@ -1,0 +1,528 @@
+#include "dataplane/dataplane.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <stdexcept>
+
+#include "dataplane/encode.h"
+#include "dataplane/pins.h"
+#include "router.skel.h"
+
+namespace bpfr::dp {
+
+namespace {
+
+// Not in Debian 12's uapi headers: tcx attach points (Linux 6.6).
+constexpr uint32_t attach_tcx_ingress = 46;
+
+// The maps whose sizes follow the options; the rest keep the sizes in maps.h.
+struct Sized {
+  const char* map;
+  uint32_t DataplaneOptions::*size;
+};
+constexpr Sized sized_maps[] = {
+    {"routes_v4", &DataplaneOptions::max_routes_v4},
+    {"routes_v6", &DataplaneOptions::max_routes_v6},
+    {"nexthops", &DataplaneOptions::max_nexthops},
+    {"route_stats", &DataplaneOptions::slots},
+    {"slot_prefixes", &DataplaneOptions::slots},
+};
+
+int libbpf_to_spdlog(enum libbpf_print_level level, const char* format, va_list args) {
+  char buf[1024];
+  int n = vsnprintf(buf, sizeof buf, format, args);
+  std::string_view text(buf, n > 0 ? std::min<size_t>(size_t(n), sizeof buf - 1) : 0);
+  while (!text.empty() && text.back() == '\n')
+    text.remove_suffix(1);
+  if (level == LIBBPF_WARN)
+    spdlog::warn("libbpf: {}", text);
+  else
+    spdlog::debug("libbpf: {}", text);
+  return n;
+}
+
+uint64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
+}
+
+std::string errno_text(int err) {
+  return fmt::format("{} ({})", strerror(err), err);
+}
+
+// Writes a `const volatile` variable of the program's .rodata before load.
+bool set_rodata(bpf_object* obj, const std::string& name, uint64_t value) {
+  const btf* b = bpf_object__btf(obj);
+  bpf_map* rodata = nullptr;
+  bpf_map* m;
+  bpf_object__for_each_map(m, obj) {
+    std::string_view n = bpf_map__name(m);
+    if (bpf_map__is_internal(m) && n.ends_with(".rodata"))
+      rodata = m;
+  }
+  if (!b || !rodata)
+    return false;
+  int sec_id = btf__find_by_name_kind(b, ".rodata", BTF_KIND_DATASEC);
+  if (sec_id < 0)
+    return false;
+  const btf_type* sec = btf__type_by_id(b, sec_id);
+  size_t size = 0;
+  auto* initial = static_cast<const uint8_t*>(bpf_map__initial_value(rodata, &size));
+  if (!initial)
+    return false;
+  std::vector<uint8_t> data(initial, initial + size);
+  const btf_var_secinfo* vars = btf_var_secinfos(sec);
+  for (unsigned i = 0; i < btf_vlen(sec); i++) {
+    const btf_type* var = btf__type_by_id(b, vars[i].type);
+    if (name != btf__name_by_offset(b, var->name_off))
+      continue;
+    if (vars[i].offset + vars[i].size > size || vars[i].size > sizeof value)
+      return false;
+    // Little-endian host: the low bytes of value are the variable's.
+    std::memcpy(data.data() + vars[i].offset, &value, vars[i].size);
+    return bpf_map__set_initial_value(rodata, data.data(), data.size()) == 0;
+  }
+  return false;
+}
+
+}  // namespace
+
+void route_libbpf_logs() {
+  libbpf_set_print(libbpf_to_spdlog);
+}
+
+std::unique_ptr<Dataplane> Dataplane::load(const DataplaneOptions& options) {
+  std::unique_ptr<Dataplane> dp(new Dataplane());
+  dp->pin_root_ = options.pin_root;
+  dp->ncpus_ = libbpf_num_possible_cpus();
+  if (dp->ncpus_ <= 0)
+    throw std::runtime_error("dataplane: cannot count possible CPUs");
+
+  std::error_code ec;
+  std::filesystem::create_directories(options.pin_root + "/links", ec);
+  if (ec)
+    throw std::runtime_error(
+        fmt::format("dataplane: pin root {}: {}", options.pin_root, ec.message()));
+
+  dp->skel_ = router_bpf__open();
+  if (!dp->skel_)
+    throw std::runtime_error(fmt::format("dataplane: open skeleton: {}", errno_text(errno)));
+  bpf_object* obj = dp->skel_->obj;
+
+  for (const auto& s : sized_maps)
+    if (bpf_map* m = bpf_object__find_map_by_name(obj, s.map))
+      bpf_map__set_max_entries(m, options.*s.size);
+  for (const auto& [name, value] : options.tunables)
+    if (!set_rodata(obj, name, value))
+      spdlog::debug("dataplane: the program has no tunable {}, skipped", name);
+
+  // Pinned maps of a previous run with the same layout are reused, so the entries survive.
+  bpf_map* m;
+  bpf_object__for_each_map(m, obj) {
+    if (bpf_map__is_internal(m))
+      continue;
+    std::string path = map_pin_path(options.pin_root, bpf_map__name(m));
+    // The kernel marks a device map read-only for programs once created; libbpf 1.1 compares
+    // the pinned map's flags with its own definition and would refuse to reuse it.
+    auto type = bpf_map__type(m);
+    if ((type == BPF_MAP_TYPE_DEVMAP || type == BPF_MAP_TYPE_DEVMAP_HASH) &&
+        std::filesystem::exists(path))
+      bpf_map__set_map_flags(m, bpf_map__map_flags(m) | BPF_F_RDONLY_PROG);
+    if (int err = bpf_map__set_pin_path(m, path.c_str()); err)
+      throw std::runtime_error(fmt::format("dataplane: pin path {}: {}", path, errno_text(-err)));
+  }
+
+  if (int err = router_bpf__load(dp->skel_); err)
+    throw std::runtime_error(fmt::format(
+        "dataplane: loading the router programs failed: {} (a pinned map under {} with another "
+        "layout or size also refuses the load)",
+        errno_text(-err), options.pin_root));
+
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, obj) {
+    if (bpf_program__expected_attach_type(prog) == BPF_XDP_DEVMAP)
+      dp->devmap_prog_fd_ = bpf_program__fd(prog);
+  }
+  spdlog::info("dataplane: programs loaded, maps pinned under {}", options.pin_root);
+  return dp;
+}
+
+Dataplane::~Dataplane() {
+  for (auto& [ifindex, a] : links_)
+    if (a.link_fd >= 0)
+      close(a.link_fd);
+  if (skel_)
+    router_bpf__destroy(skel_);
+}
+
+int Dataplane::map_fd(const char* name) const {
+  bpf_map* m = bpf_object__find_map_by_name(skel_->obj, name);
+  return m ? bpf_map__fd(m) : -1;
+}
+
+// An existing pinned link on the same device gets the new program atomically; otherwise a
+// new link is made and pinned.
+AttachResult Dataplane::attach_link(uint32_t ifindex, const std::string& ifname,
+                                    const std::string& hook, int prog_fd, uint32_t attach_type,
+                                    uint32_t flags) {
+  AttachResult r;
+  std::string pin = link_pin_path(pin_root_, hook, ifname);
+
+  if (int fd = bpf_obj_get(pin.c_str()); fd >= 0) {
+    bpf_link_info info{};
+    uint32_t len = sizeof info;
+    // The xdp and tcx members of the info union both start with the ifindex.
+    bool same_device = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.xdp.ifindex == ifindex;
+    if (same_device && bpf_link_update(fd, prog_fd, nullptr) == 0) {
+      links_.emplace(ifindex, Attachment{hook, ifname, fd, pin});
+      r.ok = r.adopted = true;
+      return r;
+    }
+    spdlog::info("dataplane {}: pinned {} link is stale, replaced", ifname, hook);
+    close(fd);
+    unlink(pin.c_str());
+  }
+
+  bpf_link_create_opts opts{};
+  opts.sz = sizeof opts;
+  opts.flags = flags;
+  int fd = bpf_link_create(prog_fd, int(ifindex), bpf_attach_type(attach_type), &opts);
+  if (fd < 0) {
+    r.error = errno_text(errno);
+    return r;
+  }
+  if (bpf_obj_pin(fd, pin.c_str()) != 0) {
+    r.error = fmt::format("pin {}: {}", pin, errno_text(errno));
+    bpf_link_detach(fd);
+    close(fd);
+    return r;
+  }
+  links_.emplace(ifindex, Attachment{hook, ifname, fd, pin});
+  r.ok = true;
+  return r;
+}
+
+namespace {
+
+// Why a driver refused native XDP, in the operator's terms.
+std::string native_refusal(int err, const std::string& ifname) {
+  switch (err) {
+    case EOPNOTSUPP:
+      return "the driver has no native XDP";
+    case EINVAL:
+    case ERANGE:
+      return fmt::format(
+          "the driver refused it ({}): MTU of {} too large for XDP, LRO on, or "
+          "too few queues (virtio-net)",
+          strerror(err), ifname);
+    case ENOMEM:
+    case ENOSPC:
+      return "the driver has too few TX queues for XDP";
+    default:
+      return errno_text(err);
+  }
+}
+
+}  // namespace
+
+AttachResult Dataplane::attach_xdp(uint32_t ifindex, const std::string& ifname, XdpMode mode) {
+  int prog_fd = bpf_program__fd(skel_->progs.xdp_router);
+  if (mode == XdpMode::native) {
+    AttachResult r = attach_link(ifindex, ifname, "xdp", prog_fd, BPF_XDP, XDP_FLAGS_DRV_MODE);
+    if (r.ok || r.adopted)
+      return r;
+    int err = errno;
+    if (err == EBUSY || err == EEXIST) {
+      r.error = "another XDP program is attached to the device";
+      return r;
+    }
+    auto fallback = attach_link(ifindex, ifname, "xdp", prog_fd, BPF_XDP, XDP_FLAGS_SKB_MODE);
+    fallback.mode = XdpMode::generic;
+    fallback.fallback_reason = native_refusal(err, ifname);
+    return fallback;
+  }
+  AttachResult r = attach_link(ifindex, ifname, "xdp", prog_fd, BPF_XDP, XDP_FLAGS_SKB_MODE);
+  r.mode = XdpMode::generic;
+  return r;
+}
+
+AttachResult Dataplane::attach_clsact(uint32_t ifindex, const std::string& ifname, int prog_fd) {
+  AttachResult r;
+  bpf_tc_hook hook{};
+  hook.sz = sizeof hook;
+  hook.ifindex = int(ifindex);
+  hook.attach_point = BPF_TC_INGRESS;
+  int err = bpf_tc_hook_create(&hook);
+  if (err && err != -EEXIST) {
+    r.error = fmt::format("clsact: {}", errno_text(-err));
+    return r;
+  }
+  bpf_tc_opts opts{};
+  opts.sz = sizeof opts;
+  opts.prog_fd = prog_fd;
+  opts.handle = 1;
+  opts.priority = 1;
+  opts.flags = BPF_TC_F_REPLACE;
+  if (err = bpf_tc_attach(&hook, &opts); err) {
+    r.error = fmt::format("tc filter: {}", errno_text(-err));
+    return r;
+  }
+  links_.emplace(ifindex, Attachment{"clsact", ifname, -1, ""});
+  r.ok = true;
+  return r;
+}
+
+AttachResult Dataplane::attach_tc(uint32_t ifindex, const std::string& ifname, bool l3) {
+  bpf_program* prog =
+      bpf_object__find_program_by_name(skel_->obj, l3 ? "tc_l3_ingress" : "tc_ingress");
+  AttachResult r;
+  if (!prog) {
+    r.error = "the loaded object has no tc program for this device";
+    return r;
+  }
+  int prog_fd = bpf_program__fd(prog);
+  if (tcx_ok_) {
+    r = attach_link(ifindex, ifname, "tcx", prog_fd, attach_tcx_ingress, 0);
+    if (r.ok || (errno != EINVAL && errno != EOPNOTSUPP))
+      return r;
+    tcx_ok_ = false;
+    spdlog::info("dataplane: the kernel has no tcx links, using clsact (not kept across restarts)");
+  }
+  return attach_clsact(ifindex, ifname, prog_fd);
+}
+
+void Dataplane::detach(uint32_t ifindex) {
+  auto [first, last] = links_.equal_range(ifindex);
+  for (auto it = first; it != last; ++it) {
+    Attachment& a = it->second;
+    if (a.hook == "clsact") {
+      bpf_tc_hook hook{};
+      hook.sz = sizeof hook;
+      hook.ifindex = int(ifindex);
+      hook.attach_point = BPF_TC_INGRESS;
+      bpf_tc_opts opts{};
+      opts.sz = sizeof opts;
+      opts.handle = 1;
+      opts.priority = 1;
+      bpf_tc_detach(&hook, &opts);
+      continue;
+    }
+    bpf_link_detach(a.link_fd);
+    close(a.link_fd);
+    unlink(a.pin.c_str());
+  }
+  links_.erase(first, last);
+}
+
+void Dataplane::detach_all() {
+  while (!links_.empty())
+    detach(links_.begin()->first);
+}
+
+void Dataplane::leave_running() {
+  for (auto& [ifindex, a] : links_)
+    if (a.link_fd >= 0)
+      close(a.link_fd);
+  links_.clear();
+}
+
+std::vector<uint32_t> Dataplane::attached_xdp() const {
+  std::vector<uint32_t> out;
+  for (const auto& [ifindex, a] : links_)
+    if (a.hook == "xdp")
+      out.push_back(ifindex);
+  return out;
+}
+
+bool Dataplane::set_tx_port(uint32_t ifindex) {
+  bpf_devmap_val v{};
+  v.ifindex = ifindex;
+  v.bpf_prog.fd = devmap_prog_fd_ > 0 ? devmap_prog_fd_ : 0;
+  return bpf_map_update_elem(map_fd("tx_ports"), &ifindex, &v, BPF_ANY) == 0;
+}
+
+bool Dataplane::remove_tx_port(uint32_t ifindex) {
+  return bpf_map_delete_elem(map_fd("tx_ports"), &ifindex) == 0 || errno == ENOENT;
+}
+
+bool Dataplane::zero_percpu(const char* map, uint32_t key, size_t value_size) {
+  std::vector<uint8_t> zeros(value_size * size_t(ncpus_));
+  return bpf_map_update_elem(map_fd(map), &key, zeros.data(), BPF_ANY) == 0;
+}
+
+bool Dataplane::set_iface(uint32_t ifindex, const IfaceSettings& s) {
+  auto it = iface_rows_.find(ifindex);
+  if (it == iface_rows_.end()) {
+    uint32_t row = 0;
+    for (const auto& [_, used] : iface_rows_)
+      row = std::max(row, used + 1);
+    if (row >= BPFR_MAX_IFACES)
+      return false;
+    it = iface_rows_.emplace(ifindex, row).first;
+    zero_percpu("iface_stats", row, sizeof(bpfr_iface_counters));
+  }
+  bpfr_iface v{};
+  v.index = it->second;
+  v.role = s.role;
+  v.urpf = s.urpf;
+  v.flags = s.flags;
+  return bpf_map_update_elem(map_fd("ifaces"), &ifindex, &v, BPF_ANY) == 0;
+}
+
+bool Dataplane::remove_iface(uint32_t ifindex) {
+  iface_rows_.erase(ifindex);
+  return bpf_map_delete_elem(map_fd("ifaces"), &ifindex) == 0 || errno == ENOENT;
+}
+
+std::optional<uint32_t> Dataplane::iface_row(uint32_t ifindex) const {
+  auto it = iface_rows_.find(ifindex);
+  if (it == iface_rows_.end())
+    return std::nullopt;
+  return it->second;
+}
+
+bool Dataplane::write_settings(bool enabled, bool no_route_drop, uint32_t stale_after_s) {
+  uint32_t key = 0;
+  bpfr_settings s{};
+  s.enabled = enabled;
+  s.no_route_drop = no_route_drop;
+  s.stale_after_s = stale_after_s;
+  s.heartbeat_ns = monotonic_ns();
+  return bpf_map_update_elem(map_fd("settings"), &key, &s, BPF_ANY) == 0;
+}
+
+bool Dataplane::heartbeat() {
+  uint32_t key = 0;
+  bpfr_settings s{};
+  int fd = map_fd("settings");
+  if (bpf_map_lookup_elem(fd, &key, &s) != 0)
+    return false;
+  s.heartbeat_ns = monotonic_ns();
+  return bpf_map_update_elem(fd, &key, &s, BPF_ANY) == 0;
+}
+
+bool Dataplane::put_route(const Prefix& p, const bpfr_route_value& v) {
+  if (p.addr.is_v4()) {
+    auto k = encode_key_v4(p);
+    return bpf_map_update_elem(map_fd("routes_v4"), &k, &v, BPF_ANY) == 0;
+  }
+  auto k = encode_key_v6(p);
+  return bpf_map_update_elem(map_fd("routes_v6"), &k, &v, BPF_ANY) == 0;
+}
+
+bool Dataplane::delete_route(const Prefix& p) {
+  int err;
+  if (p.addr.is_v4()) {
+    auto k = encode_key_v4(p);
+    err = bpf_map_delete_elem(map_fd("routes_v4"), &k);
+  } else {
+    auto k = encode_key_v6(p);
+    err = bpf_map_delete_elem(map_fd("routes_v6"), &k);
+  }
+  return err == 0 || errno == ENOENT;
+}
+
+bool Dataplane::put_nexthop(uint32_t id, const bpfr_nexthop& nh) {
+  return bpf_map_update_elem(map_fd("nexthops"), &id, &nh, BPF_ANY) == 0;
+}
+
+bool Dataplane::put_slot(uint32_t slot, const bpfr_slot_prefix& row, bool zero_counters) {
+  if (zero_counters && !zero_percpu("route_stats", slot, sizeof(bpfr_counter)))
+    return false;
+  return bpf_map_update_elem(map_fd("slot_prefixes"), &slot, &row, BPF_ANY) == 0;
+}
+
+std::vector<std::pair<uint32_t, bpfr_slot_prefix>> Dataplane::slot_rows() const {
+  std::vector<std::pair<uint32_t, bpfr_slot_prefix>> out;
+  int fd = map_fd("slot_prefixes");
+  uint32_t n = bpf_map__max_entries(bpf_object__find_map_by_name(skel_->obj, "slot_prefixes"));
+  for (uint32_t slot = 1; slot < n; slot++) {
+    bpfr_slot_prefix row{};
+    if (bpf_map_lookup_elem(fd, &slot, &row) == 0 && row.state != BPFR_SLOT_FREE)
+      out.emplace_back(slot, row);
+  }
+  return out;
+}
+
+namespace {
+
+template <typename Key, typename Decode>
+size_t sweep(int fd, const std::function<bool(const Prefix&)>& keep, Decode decode) {
+  std::vector<Key> stale;
+  Key key{}, next{};
+  void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    if (!keep(decode(next)))
+      stale.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  for (const Key& k : stale)
+    bpf_map_delete_elem(fd, &k);
+  return stale.size();
+}
+
+}  // namespace
+
+size_t Dataplane::sweep_routes(const std::function<bool(const Prefix&)>& keep) {
+  return sweep<bpfr_route_key_v4>(map_fd("routes_v4"), keep, decode_key_v4) +
+         sweep<bpfr_route_key_v6>(map_fd("routes_v6"), keep, decode_key_v6);
+}
+
+bpfr_counter Dataplane::route_counter(uint32_t slot) const {
+  std::vector<bpfr_counter> per_cpu(static_cast<size_t>(ncpus_));
+  bpfr_counter sum{};
+  if (bpf_map_lookup_elem(map_fd("route_stats"), &slot, per_cpu.data()) != 0)
+    return sum;
+  for (const auto& c : per_cpu) {
+    sum.packets += c.packets;
+    sum.bytes += c.bytes;
+  }
+  return sum;
+}
+
+bpfr_counter Dataplane::reason_counter(uint32_t reason) const {
+  std::vector<bpfr_counter> per_cpu(static_cast<size_t>(ncpus_));
+  bpfr_counter sum{};
+  if (bpf_map_lookup_elem(map_fd("reason_stats"), &reason, per_cpu.data()) != 0)
+    return sum;
+  for (const auto& c : per_cpu) {
+    sum.packets += c.packets;
+    sum.bytes += c.bytes;
+  }
+  return sum;
+}
+
+bpfr_iface_counters Dataplane::iface_counter(uint32_t ifindex) const {
+  bpfr_iface_counters sum{};
+  auto row = iface_row(ifindex);
+  if (!row)
+    return sum;
+  std::vector<bpfr_iface_counters> per_cpu(static_cast<size_t>(ncpus_));
+  if (bpf_map_lookup_elem(map_fd("iface_stats"), &*row, per_cpu.data()) != 0)
+    return sum;
+  for (const auto& c : per_cpu) {
+    sum.rx_packets += c.rx_packets;
+    sum.rx_bytes += c.rx_bytes;
+    sum.tx_packets += c.tx_packets;
+    sum.tx_bytes += c.tx_bytes;
+    sum.pass_packets += c.pass_packets;
+    sum.drop_packets += c.drop_packets;
+  }
+  return sum;
+}
+
+}  // namespace bpfr::dp
