@@ -9,6 +9,7 @@
 //   wgc<pid> 10.3.0.2   10.3.0.1 wgr<pid>   fd00:2::1  fd00:2::2   2001:db8:beef::1 (lo)
 //   2001:db8:1234:a:1::/64      2001:db8:1234:a::/64
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -121,14 +122,16 @@ class WireGuard : public ::testing::Test {
     router_key.erase(router_key.find_last_not_of('\n') + 1);
     client_key.erase(client_key.find_last_not_of('\n') + 1);
     std::string router_pub = key(router_key), client_pub = key(client_key);
+    router_pub.erase(router_pub.find_last_not_of('\n') + 1);
+    client_pub.erase(client_pub.find_last_not_of('\n') + 1);
 
     std::string server = fmt::format(
         "[Interface]\nPrivateKey = {}\nAddress = 2001:DB8:1234:a::/64\nListenPort = {}\n\n"
-        "[Peer]\nPublicKey = {}AllowedIPs = 2001:DB8:1234:a:1::/80\n",
+        "[Peer]\nPublicKey = {}\nAllowedIPs = 2001:DB8:1234:a:1::/80\n",
         router_key, wg_port, client_pub);
     std::string client = fmt::format(
         "[Interface]\nPrivateKey = {}\nAddress = 2001:DB8:1234:a:1::/64\n\n"
-        "[Peer]\nPublicKey = {}AllowedIPs = ::/0\nEndpoint = 10.3.0.1:{}\n",
+        "[Peer]\nPublicKey = {}\nAllowedIPs = ::/0\nEndpoint = 10.3.0.1:{}\n",
         client_key, router_pub, wg_port);
 
     wg_router_proc_ = start_wg(*router_, wg_router_, server, "2001:DB8:1234:a::/64");
@@ -146,7 +149,9 @@ class WireGuard : public ::testing::Test {
       throw std::runtime_error("wireguard-go did not start:\n" + p->log());
     auto path = *dir_ / (dev + ".conf");
     std::ofstream(path) << conf;
-    lab::check(ns.sh(fmt::format("wg setconf {} <(wg-quick strip {})", dev, path.string())),
+    auto stripped = *dir_ / (dev + ".stripped");
+    lab::check(ns.sh(fmt::format("wg-quick strip {} > {} && wg setconf {} {}", path.string(),
+                                 stripped.string(), dev, stripped.string())),
                "wg setconf");
     ns.ip(fmt::format("addr add {} dev {} nodad", address, dev));
     ns.ip(fmt::format("link set {} mtu 1420 up", dev));
@@ -162,9 +167,10 @@ class WireGuard : public ::testing::Test {
         << fmt::format("  route {} via fd00:2::2;\n", host_route)
         << fmt::format("  route {} via \"{}\";\n", client_route, wg_router_)
         << fmt::format("  route {} via \"dum0\";\n}}\n", own_route)
-        << fmt::format("bpfrouter {{\n  pin root \"{}\";\n  leave running off;\n"
-                       "  interface \"dum0\" {{ kind dummy; }};\n}}\n",
-                       pin_root_.string());
+        << fmt::format(
+               "bpfrouter {{\n  pin root \"{}\";\n  leave running off;\n"
+               "  interface \"dum0\" {{ kind dummy; }};\n}}\n",
+               pin_root_.string());
   }
 
   void start_daemon() {
@@ -177,15 +183,36 @@ class WireGuard : public ::testing::Test {
     bool attached = lab::wait_until(
         [&] {
           return std::filesystem::exists(links / "xdp_r1") &&
-                 std::filesystem::exists(links / ("tcx_" + wg_router_));
+                 (std::filesystem::exists(links / ("tcx_" + wg_router_)) ||
+                  std::filesystem::exists(links / ("clsact_" + wg_router_)));
         },
         10s);
     if (!attached)
       throw std::runtime_error("bpfrouterd did not attach to r1 and the WireGuard device:\n" +
-                               daemon_->log() + "\nlinks: " +
-                               lab::sh("ls " + links.string()).out);
-    if (!lab::wait_until([&] { return maps().next_hops_resolved(1); }, 10s))
-      throw std::runtime_error("bpfrouterd did not resolve the host:\n" + daemon_->log());
+                               daemon_->log() + "\nlinks: " + lab::sh("ls " + links.string()).out);
+    // The host's MAC, the WireGuard and the dummy next hops: three valid ones.
+    auto hops = [&](uint8_t kind) {
+      int fd = bpf_obj_get((pin_root_ / "nexthops_v1").c_str());
+      unsigned n = 0;
+      for (uint32_t id = 1; fd >= 0 && id < 64; id++) {
+        bpfr_nexthop nh{};
+        if (bpf_map_lookup_elem(fd, &id, &nh) == 0 && (nh.flags & BPFR_NH_F_VALID) &&
+            nh.kind == kind && (kind != BPFR_NH_ETHERNET || (nh.flags & BPFR_NH_F_MAC)))
+          n++;
+      }
+      if (fd >= 0)
+        close(fd);
+      return n;
+    };
+    if (!lab::wait_until(
+            [&] {
+              return hops(BPFR_NH_ETHERNET) >= 1 && hops(BPFR_NH_L3) >= 1 &&
+                     hops(BPFR_NH_DUMMY) >= 1;
+            },
+            10s))
+      throw std::runtime_error(fmt::format(
+          "bpfrouterd did not resolve its next hops (ethernet {}, l3 {}, dummy {}):\n{}",
+          hops(BPFR_NH_ETHERNET), hops(BPFR_NH_L3), hops(BPFR_NH_DUMMY), daemon_->log()));
   }
 
   PinnedMaps maps() const { return PinnedMaps(pin_root_); }
@@ -261,8 +288,7 @@ TEST_F(WireGuard, ClientTrafficTakesTheFastPathBothWays) {
   EXPECT_GE(m.reason_counter(BPFR_FORWARD_TC).packets - tc_before, 2 * each_way);
   EXPECT_GE(m.iface_counter(uint32_t(router_->ifindex(wg_router_))).tx_packets - wg_tx_before,
             each_way);
-  EXPECT_GE(m.iface_counter(uint32_t(router_->ifindex("r1"))).tx_packets - r1_tx_before,
-            each_way);
+  EXPECT_GE(m.iface_counter(uint32_t(router_->ifindex("r1"))).tx_packets - r1_tx_before, each_way);
   EXPECT_EQ(kernel_forwarded(), kernel_before) << "the kernel forwarded some of it";
 }
 
@@ -273,6 +299,20 @@ TEST_F(WireGuard, UnownedAddressInTheDummyPrefixIsDroppedInXdp) {
   host_->run({"ping", "-6", "-c", "3", "-i", "0.05", "-W", "1", unowned_dst}, 10s);
   EXPECT_GE(m.reason_counter(BPFR_DROP_DUMMY).packets - drops_before, 3u) << daemon_->log();
   EXPECT_GE(m.route_counter(P(own_route)).packets - slot_before, 3u);
+}
+
+// Our own /48 is originated (a route into the dummy), so a source inside it arriving from the
+// upstream is spoofed and dropped in XDP before the kernel sees it.
+TEST_F(WireGuard, SourceInsideOurOwnPrefixFromTheUpstreamIsDroppedAsSpoofed) {
+  host_->ip("addr add 2001:db8:1234:a:1::99/128 dev lo");
+  auto m = maps();
+  auto before = m.reason_counter(BPFR_DROP_SPOOFED).packets;
+  auto r1_drops = m.iface_counter(uint32_t(router_->ifindex("r1"))).drop_packets;
+  host_->run({"ping", "-6", "-c", "3", "-i", "0.05", "-W", "1", "-I", "2001:db8:1234:a:1::99",
+              client_addr},
+             10s);
+  EXPECT_GE(m.reason_counter(BPFR_DROP_SPOOFED).packets - before, 3u) << daemon_->log();
+  EXPECT_GE(m.iface_counter(uint32_t(router_->ifindex("r1"))).drop_packets - r1_drops, 3u);
 }
 
 }  // namespace

@@ -10,7 +10,8 @@
 #   --table T      lab: RouteViews IPv4 + ISP IPv6 (default); full: 1,000,000 + 230,000
 #   --hosts N      internet hosts per family, each in its own prefix of the table (default 2)
 #   --standin      run BIRD in the router namespace in place of bpfrouterd (proves the lab)
-#   --daemon PATH  run this bpfrouterd in the router namespace with router.conf, its control
+#   --daemon PATH  run this bpfrouterd in the router namespace with router.conf (plus a log
+#                  file, $LAB_STATE/bpfrouterd.log), its control
 #                  socket at $LAB_STATE/router.ctl, its maps pinned under /sys/fs/bpf/$LAB;
 #                  up.sh waits for the socket only, not for sessions or routes
 # Environment: LAB (namespace prefix, default bpfrlab), WG_ROUTER_IF, WG_CLIENT_IF.
@@ -360,12 +361,19 @@ if [ -n "$daemon" ]; then
 	# A veth accepts XDP-redirected frames only with NAPI on its receiving end: GRO turns it on,
 	# so the router's fast path can redirect into the transit's customer link.
 	in_ns "$NS_TRANSIT" ethtool -K "$TRANSIT_CUSTOMER_IF" gro on >/dev/null
+	# The guide logs to syslog, which a lab host may not keep: the daemon also logs to a file.
+	{
+		cat "$LAB_STATE/router.conf"
+		printf '\n# Lab only: the log in a file beside the others.\nlog "%s" all;\n' \
+			"$LAB_STATE/bpfrouterd.log"
+	} > "$LAB_STATE/router-daemon.conf"
 	say "router: bpfrouterd with router.conf (socket $LAB_STATE/router.ctl, pins $pin_root)"
-	nsenter --net="/run/netns/$NS_ROUTER" "$daemon" -f -c "$LAB_STATE/router.conf" \
+	nsenter --net="/run/netns/$NS_ROUTER" "$daemon" -f -c "$LAB_STATE/router-daemon.conf" \
 		-s "$LAB_STATE/router.ctl" -P "$LAB_STATE/router.pid" --pin-root "$pin_root" \
 		</dev/null >"$LAB_STATE/router.log" 2>&1 &
 	echo $! > "$LAB_STATE/router.pid"
-	if ! wait_for 30 birdc -s "$LAB_STATE/router.ctl" show status; then
+	# Ready when it greets on its control socket (which commands it answers is its own business).
+	if ! wait_for 30 bash -c "birdc -s '$LAB_STATE/router.ctl' show status 2>&1 | grep -q ready"; then
 		say "router: bpfrouterd does not answer on $LAB_STATE/router.ctl"
 		exit 1
 	fi

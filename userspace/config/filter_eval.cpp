@@ -48,9 +48,13 @@ struct Context {
   std::string error;
   int error_line = 0;
   int depth = 0;
+  int calls = 0;
 };
 
 constexpr int max_call_depth = 64;
+// Depth alone does not bound the work: a function calling itself twice per level would make
+// 2^64 calls. A filter that needs more calls than this for one route is refused.
+constexpr int max_calls_per_run = 100000;
 
 const ListData& empty_lists() {
   static const ListData empty;
@@ -455,6 +459,9 @@ Value call(const Expr& e, Context& c) {
   const Function& fn = *e.function;
   if (c.depth >= max_call_depth)
     return fail(c, e.line, "Function calls nest too deep");
+  if (++c.calls > max_calls_per_run)
+    return fail(c, e.line, fmt::format("More than {} function calls for one route",
+                                       max_calls_per_run));
 
   size_t frame = c.stack->size();
   c.stack->resize(frame + fn.var_types.size());

@@ -52,8 +52,9 @@ void Daemon::start_bgp() {
   s.router_id = router_id();
   s.restarting = options_.graceful_restart_recovery;
   if (s.router_id == 0)
-    spdlog::error("bgp: no router id configured and no IPv4 address to take it from, "
-                  "sessions will be refused by peers");
+    spdlog::error(
+        "bgp: no router id configured and no IPv4 address to take it from, "
+        "sessions will be refused by peers");
   speaker_ = std::make_unique<bgp::Speaker>(io_, s, *this);
   if (auto ec = speaker_->open())
     spdlog::warn("bgp: cannot listen on port {}: {}, sessions only connect out", s.port,
@@ -83,6 +84,39 @@ void Daemon::start_bgp() {
   });
   for (const auto& p : prefixes)
     export_best(p);
+}
+
+// `configure`: sessions whose settings did not change are left alone, new ones start and removed
+// ones stop. A session whose settings or filters changed keeps its old ones until the daemon
+// restarts (the speaker cannot swap a session's PeerConfig yet).
+void Daemon::reconfigure_bgp(const config::ConfigDiff& d) {
+  if (!speaker_) {
+    if (synced_)
+      start_bgp();
+    return;
+  }
+  for (const auto& name : d.removed)
+    if (speaker_->disable(name, "protocol removed from the configuration"))
+      spdlog::info("bgp {}: removed from the configuration, session stopped", name);
+  for (const auto& p : config_.bgp) {
+    if (std::find(d.added.begin(), d.added.end(), p.name) == d.added.end())
+      continue;
+    if (speaker_->find(p.name)) {
+      if (!p.disabled)
+        speaker_->enable(p.name);
+      continue;
+    }
+    rib::ProtoId id = protocol_id(p.name, rib::Source::bgp);
+    auto& session = speaker_->add_peer(bgp::peer_config(p));
+    bgp_sessions_[id] = &session;
+    if (!p.disabled)
+      session.start();
+    spdlog::info("bgp {}: added by reconfiguration, session started", p.name);
+  }
+  for (const auto* list : {&d.restarted, &d.refiltered})
+    for (const auto& name : *list)
+      if (speaker_->find(name))
+        spdlog::warn("bgp {}: changed settings take effect after a restart of bpfrouterd", name);
 }
 
 const bgp::PeerInfo* Daemon::bgp_peer(rib::ProtoId proto) const {

@@ -11,6 +11,8 @@
 #include "control/registry.h"
 #include "control/server.h"
 #include "daemon/logging.h"
+#include "dataplane/firewall.h"
+#include "dataplane/link_facts.h"
 
 namespace bpfr::daemon {
 
@@ -36,19 +38,6 @@ bool same_spec(const rib::RouteSpec& a, const rib::RouteSpec& b) {
   return a.kind == b.kind && a.gateway == b.gateway && a.ifindex == b.ifindex && a.own == b.own;
 }
 
-dp::LinkFacts link_facts(const netlink::Link& l) {
-  dp::LinkFacts f;
-  f.ifindex = l.ifindex;
-  f.name = l.name;
-  f.up = l.up();
-  f.has_mac = l.mac && !l.l3();
-  if (l.mac)
-    f.mac = *l.mac;
-  f.mtu = uint16_t(std::min<uint32_t>(l.mtu, 0xffff));
-  f.dummy = l.kind == netlink::LinkKind::dummy;
-  return f;
-}
-
 }  // namespace
 
 Daemon::Daemon(asio::io_context& io, Options options, config::Config config)
@@ -71,6 +60,7 @@ Daemon::Daemon(asio::io_context& io, Options options, config::Config config)
 
   rib_ = std::make_unique<rib::Rib>();
   rib_->add_listener(sync_.get());
+  rib_->add_listener(this);  // best routes offered to BGP export
   local_proto_ = rib_->add_protocol("local", rib::Source::direct);
   for (const auto& d : config_.direct)
     protocol_id(d.name, rib::Source::direct);
@@ -86,6 +76,17 @@ Daemon::Daemon(asio::io_context& io, Options options, config::Config config)
 
   netlink_ = std::make_unique<netlink::Netlink>(io_, *this);
   add_kernel_exporters();
+
+  if (fp.metrics) {
+    stats::MetricsOptions mo;
+    mo.address = fp.metrics->address;
+    mo.port = fp.metrics->port;
+    mo.label_limit = fp.metrics->label_limit;
+    mo.pin_root = dataplane_->pin_root();
+    metrics_ = std::make_unique<stats::MetricsServer>(mo);
+    metrics_->start();
+    spdlog::info("metrics: serving http://{}:{}/metrics", mo.address, metrics_->port());
+  }
 }
 
 namespace {
@@ -342,7 +343,8 @@ void Daemon::on_link(netlink::Change change, const netlink::Link& link) {
     auto old = links_.find(link.ifindex);
     bool renamed = old == links_.end() || old->second.name != link.name;
     links_[link.ifindex] = link;
-    sync_->on_link(link_facts(link));
+    // dataplane (issue 3): the bpfrouter block's `kind` overrides what the device says.
+    sync_->on_link(dp::link_facts(link, config_.fast_path.interface(link.name)));
     if (renamed && synced_) {
       apply_statics();
       refresh_direct();
@@ -388,6 +390,7 @@ void Daemon::on_synced() {
   }
   synced_ = true;
   apply_statics();
+  start_bgp();
   for (auto& e : exporters_)
     e->prune();
 
@@ -397,9 +400,12 @@ void Daemon::on_synced() {
     spdlog::info("dataplane: {} routes of a previous run removed", swept);
 
   const auto& fp = config_.fast_path;
-  if (!dataplane_->write_settings(true, fp.no_route == config::FastPathConfig::NoRoute::drop,
+  // dataplane (issue 3): forward or NAT rules keep forwarding on the kernel path.
+  bool fast = dp::firewall_allows_fast_path(fp.firewall_respect);
+  if (!dataplane_->write_settings(fast, fp.no_route == config::FastPathConfig::NoRoute::drop,
                                   fp.stale_after))
     spdlog::error("dataplane: cannot write settings, the fast path stays disabled");
+  dataplane_->configure_filters(config_);  // dataplane (issue 3): prefix filters
   replan();
   heartbeat();
   spdlog::info("bpfrouterd: ready, {} routes in the fast path", sync_->routes().size());
@@ -538,6 +544,8 @@ void Daemon::heartbeat() {
     return;
   if (!dataplane_->heartbeat())
     spdlog::warn("dataplane: heartbeat write failed, learned routes may be distrusted");
+  if (metrics_)
+    metrics_->publish(protocol_infos());
   heartbeat_timer_.expires_after(heartbeat_interval);
   heartbeat_timer_.async_wait([this](const asio::error_code& ec) {
     if (!ec)
@@ -566,13 +574,18 @@ bool Daemon::reload(std::string* error) {
                  dataplane_->pin_root());
 
   config_ = std::move(next);
+  reconfigure_bgp(d);
   apply_statics();
   refresh_direct();
 
   const auto& fp = config_.fast_path;
-  dataplane_->write_settings(true, fp.no_route == config::FastPathConfig::NoRoute::drop,
+  // dataplane (issue 3): forward or NAT rules keep forwarding on the kernel path.
+  dataplane_->write_settings(dp::firewall_allows_fast_path(fp.firewall_respect),
+                             fp.no_route == config::FastPathConfig::NoRoute::drop,
                              fp.stale_after);
+  dataplane_->configure_filters(config_);  // dataplane (issue 3): prefix filters, no reattach
   replan();
+  reconfigured_ = std::chrono::system_clock::now();
   spdlog::info("bpfrouterd: reconfigured from {}", options_.config_path);
   return true;
 }
@@ -582,8 +595,12 @@ void Daemon::stop(const std::string& why) {
     return;
   stopped_ = true;
   heartbeat_timer_.cancel();
+  if (metrics_)
+    metrics_->stop();
   if (server_)
     server_->close();
+  if (speaker_)
+    speaker_->stop_all("bpfrouterd shutting down");
   for (auto& e : exporters_)
     e->shutdown();
   if (config_.fast_path.leave_running) {
@@ -593,11 +610,11 @@ void Daemon::stop(const std::string& why) {
     dataplane_->detach_all();
     spdlog::info("bpfrouterd: stopping ({}), fast path detached", why);
   }
-  if (exporters_.empty()) {
+  if (exporters_.empty() && !speaker_) {
     io_.stop();
     return;
   }
-  // Give netlink a moment to send the kernel route removals.
+  // Give netlink a moment to send the kernel route removals, BGP its NOTIFICATIONs.
   heartbeat_timer_.expires_after(std::chrono::milliseconds(300));
   heartbeat_timer_.async_wait([this](const asio::error_code&) { io_.stop(); });
 }
@@ -621,6 +638,7 @@ void Daemon::register_commands() {
     asio::post(io_, [this] { stop("down command"); });
     return control::Reply::done(control::code::shutdown_ordered, "Shutdown requested");
   });
+  register_show_commands();
 }
 
 }  // namespace bpfr::daemon

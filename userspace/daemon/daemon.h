@@ -15,12 +15,15 @@
 
 #include "bgp/speaker.h"
 #include "config/config.h"
+#include "control/model.h"
+#include "control/show.h"
 #include "dataplane/attach_plan.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/fib_sync.h"
 #include "netlink/netlink.h"
 #include "rib/kernel_export.h"
 #include "rib/rib.h"
+#include "stats/metrics.h"
 
 namespace bpfr::control {
 class Registry;
@@ -90,6 +93,14 @@ class Daemon : public netlink::Listener, public bgp::RouteSink, public rib::FibL
   void register_commands();
   void add_kernel_exporters();
   void start_bgp();
+  void reconfigure_bgp(const config::ConfigDiff& d);
+  void register_show_commands();
+  std::vector<control::ProtocolInfo> protocol_infos() const;
+  std::vector<control::RouteTable> route_tables() const;
+  std::vector<control::InterfaceInfo> interface_infos() const;
+  std::vector<std::string> protocol_names() const;
+  control::ActionResult protocol_action(const std::string& verb, const std::string& name,
+                                        const control::Command& cmd);
   uint32_t router_id() const;
   const bgp::PeerInfo* bgp_peer(rib::ProtoId proto) const;
   void export_best(const Prefix& prefix);
@@ -106,6 +117,7 @@ class Daemon : public netlink::Listener, public bgp::RouteSink, public rib::FibL
   std::vector<std::unique_ptr<rib::KernelExporter>> exporters_;  // one per `protocol kernel`
   std::unique_ptr<control::Registry> registry_;
   std::unique_ptr<control::Server> server_;
+  std::unique_ptr<stats::MetricsServer> metrics_;  // the bpfrouter block's `metrics`
   asio::steady_timer heartbeat_timer_;
   bool replan_pending_ = false;
   bool synced_ = false;
@@ -120,6 +132,8 @@ class Daemon : public netlink::Listener, public bgp::RouteSink, public rib::FibL
   std::vector<netlink::InterfaceAddress> addresses_;
   std::map<uint32_t, dp::Attach> attached_;
   std::map<rib::ProtoId, const bgp::Session*> bgp_sessions_;
+  control::Time boot_ = std::chrono::system_clock::now();
+  control::Time reconfigured_ = boot_;
   std::unique_ptr<bgp::Speaker> speaker_;  // last: its sessions call back into the RIB
 };
 

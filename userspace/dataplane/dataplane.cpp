@@ -374,16 +374,126 @@ bool Dataplane::set_iface(uint32_t ifindex, const IfaceSettings& s) {
     it = iface_rows_.emplace(ifindex, row).first;
     zero_percpu("iface_stats", row, sizeof(bpfr_iface_counters));
   }
+  iface_settings_[ifindex] = s;
+  return write_iface(ifindex, it->second, s);
+}
+
+// Upstreams check sources as the block's `bogons { }` says; the plan's flags are the default.
+bool Dataplane::write_iface(uint32_t ifindex, uint32_t row, const IfaceSettings& s) {
   bpfr_iface v{};
-  v.index = it->second;
+  v.index = row;
   v.role = s.role;
   v.urpf = s.urpf;
   v.flags = s.flags;
+  if (s.role == BPFR_ROLE_UPSTREAM) {
+    v.flags =
+        uint8_t((s.flags & ~(BPFR_IFACE_F_BOGON_SRC | BPFR_IFACE_F_SPOOF_OWN)) | upstream_flags_);
+    v.bogon_src = upstream_bogon_src_;
+  }
   return bpf_map_update_elem(map_fd("ifaces"), &ifindex, &v, BPF_ANY) == 0;
+}
+
+template <typename Want>
+bool Dataplane::replace_trie(const char* map, const Want& want) {
+  using Key = typename Want::key_type;
+  int fd = map_fd(map);
+  std::vector<Key> stale;
+  Key k{}, next{};
+  for (Key* prev = nullptr; bpf_map_get_next_key(fd, prev, &next) == 0; prev = &k) {
+    if (!want.count(next))
+      stale.push_back(next);
+    k = next;
+  }
+  for (const Key& key : stale)
+    bpf_map_delete_elem(fd, &key);
+  bool ok = true;
+  for (const auto& [key, value] : want)
+    ok = bpf_map_update_elem(fd, &key, &value, BPF_ANY) == 0 && ok;
+  return ok;
+}
+
+namespace {
+
+struct KeyLess {
+  template <typename K>
+  bool operator()(const K& a, const K& b) const {
+    return std::memcmp(&a, &b, sizeof a) < 0;
+  }
+};
+
+}  // namespace
+
+bool Dataplane::write_filters(const FilterTables& t) {
+  std::map<bpfr_route_key_v4, bpfr_bogon, KeyLess> bogons4;
+  std::map<bpfr_route_key_v6, bpfr_bogon, KeyLess> bogons6;
+  for (const auto& [p, categories] : t.bogons) {
+    if (p.addr.is_v4())
+      bogons4[encode_key_v4(p)] = bpfr_bogon{categories};
+    else
+      bogons6[encode_key_v6(p)] = bpfr_bogon{categories};
+  }
+  std::map<bpfr_route_key_v4, uint32_t, KeyLess> own4;
+  std::map<bpfr_route_key_v6, uint32_t, KeyLess> own6;
+  for (const auto& p : t.own) {
+    if (p.addr.is_v4())
+      own4[encode_key_v4(p)] = 0;
+    else
+      own6[encode_key_v6(p)] = 0;
+  }
+  std::map<bpfr_route_key_v4, bpfr_list_entry, KeyLess> src4, dst4;
+  std::map<bpfr_route_key_v6, bpfr_list_entry, KeyLess> src6, dst6;
+  bool ok = true;
+  for (const auto& e : t.lists) {
+    if (e.id >= BPFR_MAX_FILTER_ENTRIES) {
+      spdlog::error("dataplane: more than {} list entries, {} left out",
+                    BPFR_MAX_FILTER_ENTRIES - 1, e.prefix);
+      ok = false;
+      continue;
+    }
+    if (e.fresh)
+      zero_percpu("list_stats", e.id, sizeof(bpfr_counter));
+    bpfr_list_entry v{};
+    v.id = e.id;
+    v.action = e.action;
+    bool src = e.direction == ListEntry::Direction::source;
+    if (e.prefix.addr.is_v4())
+      (src ? src4 : dst4)[encode_key_v4(e.prefix)] = v;
+    else
+      (src ? src6 : dst6)[encode_key_v6(e.prefix)] = v;
+  }
+
+  ok = replace_trie("bogons_v4", bogons4) && ok;
+  ok = replace_trie("bogons_v6", bogons6) && ok;
+  ok = replace_trie("own_v4", own4) && ok;
+  ok = replace_trie("own_v6", own6) && ok;
+  ok = replace_trie("src_list_v4", src4) && ok;
+  ok = replace_trie("src_list_v6", src6) && ok;
+  ok = replace_trie("dst_list_v4", dst4) && ok;
+  ok = replace_trie("dst_list_v6", dst6) && ok;
+
+  upstream_flags_ = t.upstream_flags;
+  upstream_bogon_src_ = t.upstream_bogon_src;
+  for (const auto& [ifindex, s] : iface_settings_)
+    ok = write_iface(ifindex, iface_rows_[ifindex], s) && ok;
+  return ok;
+}
+
+bool Dataplane::configure_filters(const config::Config& config) {
+  auto own = originated_prefixes(config);
+  auto t = filters_.build(config.fast_path, own);
+  bool ok = write_filters(t);
+  spdlog::info(
+      "dataplane: filters: {} own prefixes, {} list entries, upstream checks {:#x}, "
+      "bogon categories {:#x}",
+      t.own.size(), t.lists.size(), t.upstream_flags, t.upstream_bogon_src);
+  if (!ok)
+    spdlog::error("dataplane: some filter entries could not be written, they are not checked");
+  return ok;
 }
 
 bool Dataplane::remove_iface(uint32_t ifindex) {
   iface_rows_.erase(ifindex);
+  iface_settings_.erase(ifindex);
   return bpf_map_delete_elem(map_fd("ifaces"), &ifindex) == 0 || errno == ENOENT;
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/filters.h"
 #include "dataplane/map_writer.h"
 
 struct router_bpf;
@@ -74,6 +75,11 @@ class Dataplane : public MapWriter {
   std::optional<uint32_t> iface_row(uint32_t ifindex) const;
 
   bool write_settings(bool enabled, bool no_route_drop, uint32_t stale_after_s);
+  // Replaces bogons_*, own_*, the operator lists and the source checks of upstream interfaces
+  // (already attached ones too); nothing is reattached. False if a map refused an entry.
+  bool write_filters(const FilterTables& t);
+  // The block's filters and our originated prefixes from the configuration, logged.
+  bool configure_filters(const config::Config& config);
   bool heartbeat();
 
   // MapWriter
@@ -110,6 +116,10 @@ class Dataplane : public MapWriter {
                            int prog_fd, uint32_t attach_type, uint32_t flags);
   AttachResult attach_clsact(uint32_t ifindex, const std::string& ifname, int prog_fd);
   bool zero_percpu(const char* map, uint32_t key, size_t value_size);
+  bool write_iface(uint32_t ifindex, uint32_t row, const IfaceSettings& s);
+  // Makes an LPM trie hold exactly `want` (a std::map of key -> value).
+  template <typename Want>
+  bool replace_trie(const char* map, const Want& want);
 
   router_bpf* skel_ = nullptr;
   std::string pin_root_;
@@ -118,6 +128,10 @@ class Dataplane : public MapWriter {
   int devmap_prog_fd_ = -1;
   std::multimap<uint32_t, Attachment> links_;  // by ifindex
   std::map<uint32_t, uint32_t> iface_rows_;    // ifindex -> iface_stats row
+  std::map<uint32_t, IfaceSettings> iface_settings_;
+  uint8_t upstream_flags_ = BPFR_IFACE_F_BOGON_SRC | BPFR_IFACE_F_SPOOF_OWN;
+  uint8_t upstream_bogon_src_ = 0;
+  FilterBuilder filters_;
 };
 
 // Sends libbpf's messages to spdlog (warnings as warnings, the rest as debug).
