@@ -18,8 +18,7 @@ struct fib_probe {
 	__u64 entry;
 };
 
-SEC("xdp")
-int fastfib_probe_v4(struct xdp_md *ctx)
+static __always_inline int probe_batch(struct xdp_md *ctx, int family)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
@@ -30,26 +29,24 @@ int fastfib_probe_v4(struct xdp_md *ctx)
 
 		if ((void *)(p + 1) > end)
 			break;
-		p->entry = fastfib_lookup_v4(bpf_ntohl(*(__u32 *)p->addr));
+		if (family == 4)
+			p->entry = fastfib_lookup_v4(bpf_ntohl(*(__u32 *)p->addr));
+		else
+			p->entry = fastfib_lookup_v6(p->addr);
 	}
 	return XDP_PASS;
 }
 
 SEC("xdp")
+int fastfib_probe_v4(struct xdp_md *ctx)
+{
+	return probe_batch(ctx, 4);
+}
+
+SEC("xdp")
 int fastfib_probe_v6(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-	int i;
-
-	for (i = 0; i < BPFR_PROBE_MAX; i++) {
-		struct fib_probe *p = data + i * sizeof(*p);
-
-		if ((void *)(p + 1) > end)
-			break;
-		p->entry = fastfib_lookup_v6(p->addr);
-	}
-	return XDP_PASS;
+	return probe_batch(ctx, 6);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -633,7 +633,8 @@ std::vector<InterfacePattern> Parser::parse_interface_patterns() {
   return out;
 }
 
-void Parser::parse_device(DeviceProtocol& p) {
+template <class Protocol, class OwnOption>
+void Parser::parse_protocol_block(Protocol& p, OwnOption own_option) {
   expect("{");
   while (!accept("}")) {
     Token t = next();
@@ -641,6 +642,14 @@ void Parser::parse_device(DeviceProtocol& p) {
     parse_common_option(p, t, handled);
     if (handled)
       continue;
+    if (!own_option(t))
+      syntax_error(t);
+    end_statement();
+  }
+}
+
+void Parser::parse_device(DeviceProtocol& p) {
+  parse_protocol_block(p, [&](const Token& t) {
     if (t.is("scan")) {
       expect("time");
       p.scan_time = parse_number();
@@ -648,20 +657,14 @@ void Parser::parse_device(DeviceProtocol& p) {
       auto more = parse_interface_patterns();
       p.interfaces.insert(p.interfaces.end(), more.begin(), more.end());
     } else {
-      syntax_error(t);
+      return false;
     }
-    end_statement();
-  }
+    return true;
+  });
 }
 
 void Parser::parse_direct(DirectProtocol& p) {
-  expect("{");
-  while (!accept("}")) {
-    Token t = next();
-    bool handled;
-    parse_common_option(p, t, handled);
-    if (handled)
-      continue;
+  parse_protocol_block(p, [&](const Token& t) {
     if (t.is("interface")) {
       auto more = parse_interface_patterns();
       p.interfaces.insert(p.interfaces.end(), more.begin(), more.end());
@@ -669,33 +672,26 @@ void Parser::parse_direct(DirectProtocol& p) {
       expect("link");
       p.check_link = parse_bool_opt();
     } else {
-      syntax_error(t);
+      return false;
     }
-    end_statement();
-  }
+    return true;
+  });
 }
 
 void Parser::parse_static(StaticProtocol& p) {
-  expect("{");
-  while (!accept("}")) {
-    Token t = next();
-    bool handled;
-    parse_common_option(p, t, handled);
-    if (handled)
-      continue;
+  parse_protocol_block(p, [&](const Token& t) {
     if (t.is("route")) {
       parse_static_route(p);
-      continue;
     } else if (t.is("check")) {
       expect("link");
       p.check_link = parse_bool_opt();
     } else if (t.is("igp")) {
       unsupported(t, "Static option 'igp table'");
     } else {
-      syntax_error(t);
+      return false;
     }
-    end_statement();
-  }
+    return true;
+  });
 }
 
 void Parser::parse_static_route(StaticProtocol& p) {
@@ -752,18 +748,11 @@ void Parser::parse_static_route(StaticProtocol& p) {
     r.attributes_text = f->text;
     r.attributes = std::move(f);
   }
-  end_statement();
   p.routes.push_back(std::move(r));
 }
 
 void Parser::parse_kernel(KernelProtocol& p) {
-  expect("{");
-  while (!accept("}")) {
-    Token t = next();
-    bool handled;
-    parse_common_option(p, t, handled);
-    if (handled)
-      continue;
+  parse_protocol_block(p, [&](const Token& t) {
     if (t.is("learn")) {
       if (peek().is("all"))
         unsupported(peek(), "'learn all'");
@@ -789,10 +778,10 @@ void Parser::parse_kernel(KernelProtocol& p) {
     } else if (t.is("device") || t.is("netlink")) {
       unsupported(t, fmt::format("Kernel option '{}'", t.text));
     } else {
-      syntax_error(t);
+      return false;
     }
-    end_statement();
-  }
+    return true;
+  });
 }
 
 void Parser::parse_bgp(BgpProtocol& p) {

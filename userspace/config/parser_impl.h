@@ -69,6 +69,10 @@ class Parser {
   Policy parse_policy();
   Limit parse_limit();
   std::vector<InterfacePattern> parse_interface_patterns();
+  // A protocol's { } block: common options, then those own_option(token) knows (it returns
+  // false for a word it does not), each statement ending in ';'.
+  template <class Protocol, class OwnOption>
+  void parse_protocol_block(Protocol& p, OwnOption own_option);
   void parse_device(DeviceProtocol& p);
   void parse_direct(DirectProtocol& p);
   void parse_static(StaticProtocol& p);
