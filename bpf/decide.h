@@ -59,6 +59,7 @@ static __always_inline __u32 action_reason(__u8 action)
 
 /* RFC 1812 5.3.1 and RFC 8200 3: the TTL check comes before the MTU check. */
 static __always_inline __u32 nexthop_decide(const struct packet *p, __u32 id,
+					    const struct bpfr_settings *s,
 					    struct decision *d)
 {
 	struct bpfr_nexthop *nh;
@@ -70,6 +71,8 @@ static __always_inline __u32 nexthop_decide(const struct packet *p, __u32 id,
 		return BPFR_PASS_NO_NEIGH;
 	if (nh->kind == BPFR_NH_DUMMY)
 		return BPFR_DROP_DUMMY;
+	if (firewall_departure(s, nh->ifindex))
+		return BPFR_PASS_FIREWALL;
 	if (p->ttl <= 1)
 		return BPFR_PASS_TTL;
 	if (nh->mtu && p->l3_len > nh->mtu)
@@ -107,6 +110,9 @@ static __always_inline __u32 route_decide(const struct packet *p,
 		return reason;
 	if (p->deferred != BPFR_CONTINUE)
 		return p->deferred;
+	reason = firewall_arrival(p, ifc);
+	if (reason != BPFR_CONTINUE)
+		return reason;
 
 	if (!route_lookup(p->family, &p->dst, &rt))
 		return s->no_route_drop ? BPFR_DROP_NO_ROUTE
@@ -117,7 +123,7 @@ static __always_inline __u32 route_decide(const struct packet *p,
 	reason = action_reason(rt.action);
 	if (reason != BPFR_CONTINUE)
 		return reason;
-	return nexthop_decide(p, rt.nexthop, d);
+	return nexthop_decide(p, rt.nexthop, s, d);
 }
 
 #endif /* BPFR_BPF_DECIDE_H */

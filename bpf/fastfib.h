@@ -74,9 +74,13 @@ static __always_inline __u64 fastfib_lookup_v4(__u32 daddr)
 					    (daddr & 0xff));
 }
 
+#define BPFR_FIB6_ROOT_BYTES (BPFR_FIB6_ROOT_BITS / 8)
+_Static_assert(BPFR_FIB6_ROOT_BYTES == 3, "fastfib_lookup_v6 reads a three-byte root index");
+
 static __always_inline __u64 fastfib_lookup_v6(const __u8 daddr[16])
 {
-	__u64 entry = fib_read(&fib6_root, (__u32)daddr[0] << 8 | daddr[1]);
+	__u64 entry = fib_read(&fib6_root, (__u32)daddr[0] << 16 |
+						   (__u32)daddr[1] << 8 | daddr[2]);
 	int level;
 
 	for (level = 0; level < BPFR_FIB6_LEVELS; level++) {
@@ -84,7 +88,7 @@ static __always_inline __u64 fastfib_lookup_v6(const __u8 daddr[16])
 			break;
 		entry = fib_read(&fib6_nodes,
 				 BPFR_FIB_REF(entry) * BPFR_FIB_NODE_ENTRIES +
-					 daddr[2 + level]);
+					 daddr[BPFR_FIB6_ROOT_BYTES + level]);
 	}
 	return entry;
 }

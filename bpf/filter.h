@@ -2,7 +2,7 @@
 /*
  * Source and destination filters, in this order: the operator's lists, sources
  * that can never be valid, bogon categories, our own prefixes arriving from
- * outside, uRPF.
+ * outside, uRPF. Then what the host's firewall keeps on the kernel path.
  */
 #ifndef BPFR_BPF_FILTER_H
 #define BPFR_BPF_FILTER_H
@@ -127,6 +127,35 @@ static __always_inline __u32 filter_destination(const struct packet *p,
 	if (in_bogon_category(p, &p->dst, s->bogon_dst))
 		return BPFR_DROP_BOGON_DST;
 	return BPFR_CONTINUE;
+}
+
+/*
+ * Traffic a host firewall rule concerns goes to the kernel, where the rule
+ * applies: arrivals on a device a rule names, sources and destinations inside
+ * prefixes a rule names (each match counted on its entry).
+ */
+static __always_inline __u32 firewall_arrival(const struct packet *p,
+					      const struct bpfr_iface *ifc)
+{
+	if (ifc->flags & BPFR_IFACE_F_KERNEL_IN)
+		return BPFR_PASS_FIREWALL;
+	if (list_verdict(p, &kpath_src_v4, &kpath_src_v6, &p->src))
+		return BPFR_PASS_FIREWALL;
+	if (list_verdict(p, &kpath_dst_v4, &kpath_dst_v6, &p->dst))
+		return BPFR_PASS_FIREWALL;
+	return BPFR_CONTINUE;
+}
+
+/* Forwarding out of a device a rule names goes to the kernel too. */
+static __always_inline int firewall_departure(const struct bpfr_settings *s,
+					      __u32 ifindex)
+{
+	struct bpfr_iface *out;
+
+	if (!s->kernel_out)
+		return 0;
+	out = bpf_map_lookup_elem(&ifaces, &ifindex);
+	return out && (out->flags & BPFR_IFACE_F_KERNEL_OUT);
 }
 
 #endif /* BPFR_BPF_FILTER_H */

@@ -142,6 +142,24 @@ struct {
 	__type(value, struct bpfr_list_entry);
 } src_list_v6 SEC(".maps"), dst_list_v6 SEC(".maps");
 
+/* kpath_src_v4, kpath_dst_v4: LPM trie, prefix a firewall rule names -> struct bpfr_list_entry */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, BPFR_MAX_FILTER_ENTRIES);
+	__type(key, struct bpfr_route_key_v4);
+	__type(value, struct bpfr_list_entry);
+} kpath_src_v4 SEC(".maps"), kpath_dst_v4 SEC(".maps");
+
+/* kpath_src_v6, kpath_dst_v6: LPM trie, prefix a firewall rule names -> struct bpfr_list_entry */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, BPFR_MAX_FILTER_ENTRIES);
+	__type(key, struct bpfr_route_key_v6);
+	__type(value, struct bpfr_list_entry);
+} kpath_src_v6 SEC(".maps"), kpath_dst_v6 SEC(".maps");
+
 /* list_stats: per-CPU array, bpfr_list_entry.id -> struct bpfr_counter */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -136,13 +136,14 @@ look_around() {
 The lab stays up ($LAB). Look around:
   $client -s $ROUTER_CTL show protocols all vultr
   $client -s $ROUTER_CTL show route count
-  $client stats --pin-root $PIN_ROOT --top 10
+  nsenter --net=/run/netns/$NS_ROUTER $client stats --pin-root $PIN_ROOT --top 10
   birdc -s $ROUTER_CTL show route for ${HOSTS_V6%% *}      # birdc speaks to bpfrouterd too
   birdc -s $TRANSIT_CTL show route $ROUTER_PREFIX all
   nsenter --net=/run/netns/$NS_CLIENT ping -c 3 ${HOSTS_V6%% *}
   nsenter --net=/run/netns/$NS_ROUTER wg show $WG_ROUTER_IF
-  nsenter --net=/run/netns/$NS_ROUTER bpftool net show
-  less $LAB_STATE/router.log                              # bpfrouterd's log
+  nsenter --net=/run/netns/$NS_ROUTER bpftool net show      # XDP; tc links: ls $PIN_ROOT/links
+  nsenter --net=/run/netns/$NS_ROUTER ip -6 route show proto bird | head   # protocol kernel
+  less $LAB_STATE/bpfrouterd.log                          # bpfrouterd's log
 Tear down: LAB=$LAB $top/tools/lab/down.sh
 EOF
 }
@@ -182,7 +183,8 @@ fi
 
 # --- the table into the fast path ------------------------------------------------------------
 title "3. The table arrives and goes into the fast path"
-explain "routes received from the transit (bpfrouter show route count), as they arrive"
+explain "received: routes the router's RIB holds from the transit (bpfrouter show route count);"
+explain "in the fast path: entries of the pinned route maps, which the XDP and tc programs read"
 # received: what the router's RIB holds from the two sessions (0 when it cannot answer).
 received() {
 	local p n=0 c
@@ -192,48 +194,88 @@ received() {
 	done
 	echo $n
 }
+# in_fast_path: entries of the pinned routes_v4 and routes_v6 maps flagged as learned (from BGP),
+# leaving out the router's own local, static and direct routes.
+in_fast_path() {
+	local m n=0 c
+	for m in routes_v4_v1 routes_v6_v1; do
+		c=$(bpftool map dump pinned "$PIN_ROOT/$m" 2>/dev/null | grep -c '"flags": 1,')
+		n=$((n + ${c:-0}))
+	done
+	echo $n
+}
+# Counting map entries costs about a second per 100,000: fewer looks at a full table.
+count_every=$((want > 200000 ? 10 : 2))
 load_deadline=$((SECONDS + (routes == 0 ? 1500 : 120 + want / 200)))
-start=$SECONDS last=-1 now=0 stalled=0
+start=$SECONDS last=-1 now=0 installed=0 stalled=0 looked=-100 first=-1
 if [ -t 1 ]; then cr='\r'; else cr='\n'; fi
 while :; do
 	# A daemon that cannot answer show route will not start to.
 	router show route count >/dev/null 2>&1 || break
-	now=$(received)
-	elapsed=$((SECONDS - start))
-	rate=$((elapsed > 0 ? now / elapsed : 0))
-	left=$((rate > 0 ? (want - now) / rate : -1))
-	if [ "$now" != "$last" ] || [ -t 1 ]; then
-		printf "$cr"'   %7d of %d routes  %6d routes/s  %s   ' "$now" "$want" "$rate" \
-			"$([ $left -ge 0 ] && echo "about $left s left" || echo "waiting")"
+	# The maps before the RIB, so what is in the fast path never reads above what was received.
+	if [ $((SECONDS - looked)) -ge $count_every ] || [ "$now" -ge "$want" ]; then
+		installed=$(in_fast_path)
+		looked=$SECONDS
 	fi
-	[ "$now" -ge "$want" ] && break
+	now=$(received)
+	# The rate counts from the first look: part of the table may have come during steps 1 and 2.
+	[ $first -lt 0 ] && first=$now
+	elapsed=$((SECONDS - start))
+	rate=$((elapsed > 0 ? (now - first) / elapsed : 0))
+	if [ "$now" -ge "$want" ] && [ "$installed" -ge "$want" ]; then
+		state="complete"
+	elif [ "$rate" -gt 0 ]; then
+		state="about $(((want - now) / rate)) s left"
+	elif [ "$now" = 0 ]; then
+		state="waiting for the session"
+	else
+		state="loading"
+	fi
+	if [ "$now.$installed" != "$last" ] || [ -t 1 ]; then
+		printf "$cr"'   received %7d of %d, in the fast path %7d, %6d routes/s, %s   ' "$now" \
+			"$want" "$installed" "$rate" "$state"
+	fi
+	[ "$now" -ge "$want" ] && [ "$installed" -ge "$want" ] && break
 	# No session, no table: wait for one no longer than 60 s.
 	[ "$now" = 0 ] && [ $((SECONDS - start)) -ge 60 ] && ! session_up && break
-	[ "$now" = "$last" ] && stalled=$((stalled + 1)) || stalled=0
-	last=$now
+	[ "$now.$installed" = "$last" ] && stalled=$((stalled + 1)) || stalled=0
+	last=$now.$installed
 	# Nothing for 30 s after something arrived: the table will not grow any more.
-	{ [ $SECONDS -ge $load_deadline ] || { [ "$now" -gt 0 ] && [ $stalled -ge 15 ]; }; } && break
-	sleep 2
+	{ [ $SECONDS -ge $load_deadline ] || { [ "$now" -gt 0 ] && [ $stalled -ge 30 ]; }; } && break
+	sleep 1
 done
 echo
 router show route count | sed 's/^/     /'
-if [ "$now" -eq "$want" ]; then
-	say "all $want routes received in $((SECONDS - start)) s"
+if [ "$now" -eq "$want" ] && [ "$installed" -ge "$want" ]; then
+	say "all $want routes received and in the fast path after $((SECONDS - start)) s"
 else
-	fail "bpfrouter show route count: $now of the $want routes the transit sent"
+	fail "$now of the $want routes the transit sent received, $installed in the fast path"
 fi
-explain "entries in the pinned fast-path maps ($PIN_ROOT):"
-for m in routes_v4_v1 routes_v6_v1 nexthops_v1; do
-	if [ -e "$PIN_ROOT/$m" ]; then
-		printf '     %-14s %s\n' "$m" "$(bpftool map show pinned "$PIN_ROOT/$m" | head -n 1 | cut -c1-80)"
-	else
-		printf '     %-14s missing\n' "$m"
-	fi
+explain "the fast path's programs: XDP on the upstream, where the BGP neighbours are reached"
+explain "(one kernel route away: multihop), tc on wg0, which routes point into:"
+for link in "$PIN_ROOT"/links/*; do
+	printf '     %-40s %s\n' "$link" "$(bpftool link show pinned "$link" | head -n 1)"
 done
+[ -e "$PIN_ROOT/links/xdp_$ROUTER_UPSTREAM_IF" ] || fail "no XDP link on the upstream $ROUTER_UPSTREAM_IF"
+[ -e "$PIN_ROOT/links/tcx_$WG_ROUTER_IF" ] || fail "no tc link on $WG_ROUTER_IF"
+explain "the learned routes also go into the router's kernel (protocol kernel), so the kernel"
+explain "path agrees with the fast path for whatever the fast path hands to it:"
+# kernel_routes: routes bpfrouterd put into the router's kernel (protocol bird, 12).
+kernel_routes() {
+	echo $(($(in_ns "$NS_ROUTER" ip -4 route show proto bird | wc -l) +
+		$(in_ns "$NS_ROUTER" ip -6 route show proto bird | wc -l)))
+}
+kernel_has_all() { [ "$(kernel_routes)" -ge "$want" ]; }
+wait_for 60 kernel_has_all
+printf '     %d of %d routes in the router'"'"'s kernel, for example:\n' "$(kernel_routes)" "$want"
+in_ns "$NS_ROUTER" ip -6 route show proto bird | head -n 2 | sed 's/^/       /'
+[ "$(kernel_routes)" -ge "$want" ] || fail "only $(kernel_routes) of $want routes in the router's kernel"
 
 # --- the client over WireGuard ---------------------------------------------------------------
 host6=${HOSTS_V6%% *}
-host_prefix=$(python3 - "$PREFIXES" "$host6" <<'EOF'
+# longest_prefix ADDRESS: the longest prefix of the fed table that holds ADDRESS.
+longest_prefix() {
+	python3 - "$PREFIXES" "$1" <<'EOF'
 import ipaddress, sys
 a = ipaddress.ip_address(sys.argv[2])
 nets = [ipaddress.ip_network(l.strip()) for l in open(sys.argv[1]) if l.strip()]
@@ -241,12 +283,41 @@ best = max((n for n in nets if n.version == a.version and a in n), key=lambda n:
            default=None)
 print(best or "")
 EOF
-)
+}
+host_prefix=$(longest_prefix "$host6")
+# fast_packets ADDRESS: packets the fast path counted on the most specific route to ADDRESS.
+fast_packets() {
+	"$client" stats --pin-root "$PIN_ROOT" --prefix "$1" --interval 0 --json 2>/dev/null |
+		python3 -c '
+import ipaddress, json, sys
+rows = [p for p in json.load(sys.stdin).get("prefixes", []) if p.get("prefix")]
+best = max(rows, key=lambda p: ipaddress.ip_network(p["prefix"]).prefixlen, default=None)
+print(best["packets"] if best else 0)' 2>/dev/null || echo 0
+}
+forwarded_by_kernel() { in_ns "$NS_ROUTER" awk '$1 == "Ip6OutForwDatagrams" {print $2}' /proc/net/snmp6; }
+
 title "4. The client reaches an Internet host over WireGuard, from its address in the /48"
-explain "$host6 lies in $host_prefix, a prefix of the real table learned over BGP"
-explain "client $CLIENT_V6 -> wg ($WG_CLIENT_IF) -> router $WG_ROUTER_IF -> fast path -> transit -> host"
-if ! in_ns "$NS_CLIENT" ping -6 -c 3 -i 0.3 -W 2 -I "$CLIENT_V6" "$host6" | sed 's/^/     /'; then
+explain "$host6 lies in $host_prefix, a prefix of the real table learned over BGP:"
+router show route for "$host6" | sed -n '2,3p' | sed 's/^/     /'
+explain "client $CLIENT_V6 -> $WG_CLIENT_IF -> router $WG_ROUTER_IF (tc) -> $ROUTER_UPSTREAM_IF -> transit -> host"
+explain "and back: transit -> router $ROUTER_UPSTREAM_IF (XDP) -> $WG_ROUTER_IF -> client"
+ping_once() { in_ns "$NS_CLIENT" ping -6 -c 1 -W 1 -I "$CLIENT_V6" "$host6"; }
+# The first packets may meet a next hop whose MAC the kernel is still resolving.
+wait_for 20 ping_once
+sent_before=$(fast_packets "$host6") back_before=$(fast_packets "$CLIENT_V6")
+kernel_before=$(forwarded_by_kernel)
+if ! in_ns "$NS_CLIENT" ping -6 -c 20 -i 0.05 -W 2 -I "$CLIENT_V6" "$host6" |
+	awk 'NR == 1 || /transmitted|rtt/ {print "     " $0}'; then
 	fail "ping from the client ($CLIENT_V6) to $host6 through WireGuard"
+fi
+sent=$(($(fast_packets "$host6") - sent_before)) back=$(($(fast_packets "$CLIENT_V6") - back_before))
+by_kernel=$(($(forwarded_by_kernel) - kernel_before))
+explain "20 echo requests and their replies, counted by the fast path and by the router's kernel:"
+printf '     fast path: %d packets towards %s, %d back towards %s\n' "$sent" "$host_prefix" "$back" \
+	"$CLIENT_V6"
+printf '     kernel forwarding (Ip6OutForwDatagrams in the router): %d\n' "$by_kernel"
+if [ "$sent" -lt 20 ] || [ "$back" -lt 20 ] || [ "$by_kernel" -ne 0 ]; then
+	fail "not both directions through the fast path ($sent out, $back back, $by_kernel by the kernel)"
 fi
 
 # --- statistics while traffic flows ----------------------------------------------------------
@@ -255,23 +326,21 @@ explain "the client pings $host6 for 10 s (at most 2,000 packets); stats reads t
 in_ns "$NS_CLIENT" timeout 12 ping -6 -q -i 0.005 -c 2000 -W 1 -I "$CLIENT_V6" "$host6" \
 	>/dev/null 2>&1 &
 flow=$!
-sleep 2
-if ! "$client" stats --pin-root "$PIN_ROOT" --top 10 --interval 1; then
+flowing() { [ "$(fast_packets "$host6")" -gt $((sent_before + sent + 20)) ]; }
+wait_for 5 flowing
+# In the router's namespace, so the interfaces' names resolve.
+if ! in_ns "$NS_ROUTER" "$client" stats --pin-root "$PIN_ROOT" --top 10 --interval 1; then
 	fail "bpfrouter stats --pin-root $PIN_ROOT"
 fi
+explain "the host's prefix alone (bpfrouter stats --prefix $host6):"
+in_ns "$NS_ROUTER" "$client" stats --pin-root "$PIN_ROOT" --prefix "$host6" --interval 1 | sed -n '/^PREFIX/,/^$/p' |
+	sed 's/^/     /'
 wait $flow 2>/dev/null
-if [ -n "$host_prefix" ]; then
-	packets=$("$client" stats --pin-root "$PIN_ROOT" --prefix "$host6/128" --interval 0 --json \
-		2>/dev/null | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-print(sum(p.get("packets") or 0 for p in d.get("prefixes", []) if p.get("prefix")))
-' 2>/dev/null || echo 0)
-	if [ "${packets:-0}" -gt 0 ]; then
-		say "$host_prefix: $packets packets counted in the fast path"
-	else
-		fail "no packets counted for $host_prefix in bpfrouter stats"
-	fi
+packets=$(fast_packets "$host6")
+if [ "${packets:-0}" -gt $((sent_before + sent)) ]; then
+	say "$host_prefix: $packets packets counted in the fast path"
+else
+	fail "no packets counted for $host_prefix in bpfrouter stats while the client pinged"
 fi
 
 finish

@@ -13,7 +13,7 @@ packages=(
 	iproute2 iputils-ping ethtool nftables procps psmisc socat util-linux kmod
 	bird2 gobgpd wireguard-go wireguard-tools tshark bgpdump bzip2 gzip python3
 	# packaging
-	dpkg-dev fakeroot systemd
+	dpkg-dev fakeroot systemd man-db
 )
 
 missing=()

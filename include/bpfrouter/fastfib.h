@@ -6,10 +6,11 @@
  * longer prefixes points to a group of 256 entries in fib4_tbl8. A lookup is one read, two for
  * addresses under a prefix longer than /24.
  *
- * IPv6 is a multibit table with strides 16, 8, 8, 8, 8: fib6_root has one entry per /16 and
- * nodes of 256 entries in fib6_nodes resolve /24, /32, /40 and /48. Prefixes longer than /48
- * are rare in real tables; the /48 entry that holds one is marked BPFR_FIB_F_TRIE and its
- * lookups go to the LPM trie routes_v6, which holds every route.
+ * IPv6 is a multibit table with strides 24, 8, 8, 8: fib6_root has one entry per /24 and
+ * nodes of 256 entries in fib6_nodes resolve /32, /40 and /48, so the /32s and /48s that make
+ * up most of a real table take two and four reads. Prefixes longer than /48 are rare in real
+ * tables; the /48 entry that holds one is marked BPFR_FIB_F_TRIE and its lookups go to the
+ * LPM trie routes_v6, which holds every route.
  *
  * Both tables are BPF_F_MMAPABLE arrays that the daemon writes through mmap. Every entry is
  * one aligned 64-bit word, written with a single store, so a lookup sees an entry either
@@ -29,10 +30,10 @@
 #define BPFR_FIB4_ROOT_ENTRIES (1u << BPFR_FIB4_ROOT_BITS)
 #define BPFR_FIB4_GROUPS 4096u /* /24s holding longer prefixes: 8 MiB; a real table needs ~500 */
 
-#define BPFR_FIB6_ROOT_BITS 16
+#define BPFR_FIB6_ROOT_BITS 24 /* 128 MiB */
 #define BPFR_FIB6_ROOT_ENTRIES (1u << BPFR_FIB6_ROOT_BITS)
-#define BPFR_FIB6_LEVELS 4 /* below the root: /24, /32, /40, /48 */
-#define BPFR_FIB6_NODES 65536u /* 128 MiB; a 160k-prefix table needs ~37k */
+#define BPFR_FIB6_LEVELS 3 /* below the root: /32, /40, /48 */
+#define BPFR_FIB6_NODES 98304u /* 192 MiB; 160k real prefixes take 37k, 230k 73k */
 
 /*
  * One table entry, read and written as a single __u64:

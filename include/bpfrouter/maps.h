@@ -150,6 +150,7 @@ enum bpfr_reason {
 
 	BPFR_PASS_DISABLED = 25,      /* settings.enabled is 0: everything to the kernel */
 	BPFR_PASS_NO_IFACE = 26,      /* arrival device has no entry in ifaces */
+	BPFR_PASS_FIREWALL = 27,      /* a host firewall rule concerns it (kpath_*, iface flags) */
 
 	BPFR_REASON_MAX = 32,
 };
@@ -189,6 +190,8 @@ enum bpfr_urpf_mode {
 
 #define BPFR_IFACE_F_BOGON_SRC 0x01 /* drop never-valid sources */
 #define BPFR_IFACE_F_SPOOF_OWN 0x02 /* drop sources inside our own prefixes */
+#define BPFR_IFACE_F_KERNEL_IN 0x04  /* arrivals here go to the kernel: a firewall rule names it */
+#define BPFR_IFACE_F_KERNEL_OUT 0x08 /* forwarding out of it goes to the kernel, likewise */
 
 /*
  * Bogon categories: bits of bogons_v4/bogons_v6 entries, of bpfr_iface.bogon_src and of
@@ -234,6 +237,15 @@ struct bpfr_list_entry {
 
 #define BPFR_LIST_ALLOW 1
 #define BPFR_LIST_DROP 2
+#define BPFR_LIST_KERNEL 3 /* kpath_* only: hand to the kernel, BPFR_PASS_FIREWALL */
+
+/*
+ * The host firewall's rules, as far as they name addresses (userspace/dataplane/firewall.*):
+ * kpath_src_v4, kpath_dst_v4: LPM trie, struct bpfr_route_key_v4 -> struct bpfr_list_entry
+ * kpath_src_v6, kpath_dst_v6: LPM trie, struct bpfr_route_key_v6 -> struct bpfr_list_entry
+ * A packet whose source or destination matches, after the filters, is handed to the kernel
+ * (BPFR_PASS_FIREWALL) and counted on the entry in list_stats; ids share the lists' space.
+ */
 
 /*
  * settings: array of one, key 0 -> struct bpfr_settings. Run-time switches the daemon may flip
@@ -243,7 +255,7 @@ struct bpfr_settings {
 	__u8 no_route_drop; /* 0: hand to the kernel, 1: drop */
 	__u8 enabled;       /* 0: pass everything to the kernel (daemon detached) */
 	__u8 bogon_dst;     /* BPFR_BOGON_* categories dropped as destinations */
-	__u8 pad;
+	__u8 kernel_out;    /* 1: some ifaces entry has BPFR_IFACE_F_KERNEL_OUT */
 	__u32 stale_after_s; /* learned routes distrusted this long after the heartbeat; 0: never */
 	__u64 heartbeat_ns;  /* bpf_ktime_get_coarse_ns() domain: CLOCK_MONOTONIC */
 };

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
+#include <sstream>
+
 #include "bgp/speaker.h"
 #include "harness.h"
 
@@ -18,6 +20,7 @@ struct BirdOptions {
   std::string extra;  // more lines inside `protocol bgp us`
   int multihop = 2;
   std::string v6_export = "where net ~ [ 2001:db8:100::/48 ]";
+  std::string endpoints = "local 2001:db8:2::2 as 64515;\n  neighbor 2001:db8:1::1 as 65535;";
 };
 
 std::string bird_config(const BirdOptions& o) {
@@ -35,8 +38,7 @@ protocol static s4 {{
   route 10.1.0.0/24 via 10.2.0.1;
 }}
 protocol bgp bpfr {{
-  local 2001:db8:2::2 as 64515;
-  neighbor 2001:db8:1::1 as 65535;
+  {}
   multihop {};
   {}
   hold time 9;
@@ -48,7 +50,7 @@ protocol bgp bpfr {{
   ipv4 {{ import all; export where net ~ [ 198.51.100.0/24 ]; next hop address 10.2.0.2; }};
 }}
 )",
-                     o.multihop,
+                     o.endpoints, o.multihop,
                      o.password.empty() ? "" : fmt::format("password \"{}\";", o.password), o.extra,
                      o.v6_export);
 }
@@ -113,7 +115,7 @@ class BirdSession : public ::testing::Test {
     bird = std::make_unique<Bird>(peer, bird_config(bo));
     bird->start();
     SpeakerSettings s;
-    s.router_id = 0x0a010001;
+    s.router_id = our_id;
     speaker = std::make_unique<Speaker>(io, s, sink);
     session = &speaker->add_peer(pc ? *pc : upstream_config());
     ASSERT_FALSE(speaker->open());
@@ -143,6 +145,7 @@ class BirdSession : public ::testing::Test {
     return pred();
   }
 
+  uint32_t our_id = 0x0a010001;  // BIRD's is 10.2.0.2
   Netns us{unique_name("us")};
   Netns router{unique_name("r")};
   Netns peer{unique_name("bird")};
@@ -314,6 +317,27 @@ TEST_F(BirdSession, WeRestartGracefullyAndBirdKeepsOurRoutes) {
   EXPECT_FALSE(bird->has_route("203.0.113.0/24"));  // not re-announced: swept after our EoR
 }
 
+// IPv4 transport from a chosen source address (a second one on our interface): BIRD knows us
+// only by that address, so the session comes up only if the connection leaves from it.
+TEST_F(BirdSession, Ipv4TransportFromAChosenSourceAddress) {
+  sh(fmt::format("ip -n {} addr add 10.1.0.5/24 dev up0", us.name()));
+  BirdOptions o;
+  o.endpoints = "local 10.2.0.2 as 64515;\n  neighbor 10.1.0.5 as 65535;";
+  auto c = upstream_config();
+  c.neighbor = *Address::parse("10.2.0.2");
+  c.source_address = *Address::parse("10.1.0.5");
+  c.ipv4->next_hop_address.reset();  // the session's own address: 10.1.0.5
+  c.ipv6.reset();
+  start(o, &c);
+  ASSERT_TRUE(wait_established());
+  EXPECT_EQ(session->info().address, *Address::parse("10.2.0.2"));
+  ASSERT_TRUE(run_until(
+      io, [&] { return sink.has("198.51.100.0/24"); }, 10s));
+  ASSERT_TRUE(wait_bird([&] { return bird->has_route("203.0.113.0/24"); }));
+  auto all = bird->birdc("show route 203.0.113.0/24 all");
+  EXPECT_NE(all.find("BGP.next_hop: 10.1.0.5"), std::string::npos) << all;
+}
+
 TEST_F(BirdSession, PeerWithoutFourOctetAsCapability) {
   BirdOptions o;
   o.extra = "enable as4 off;";
@@ -397,6 +421,93 @@ TEST_F(BirdSession, OwnAsInPathIsALoop) {
   run_for(io, 500ms);
   EXPECT_FALSE(sink.has("2001:db8:100::/48"));
   EXPECT_GE(session->stats().prefixes_rejected, 1u);
+}
+
+// Both sides connect at once: BIRD is frozen (SIGSTOP) once its protocol has started, our session
+// connects and sends its OPEN into BIRD's listen queue, and when BIRD thaws its connect delay is
+// over, so it accepts our connection and opens its own in the same moment. Each side then holds
+// two connections; whichever way the race goes (RFC 4271 6.8 by identifier when both reach
+// OpenConfirm, else the established one stays), exactly one session must remain, and stay.
+// Which connection wins by identifier is checked without timing in fsm_test and speaker_test.
+class OpenCollision : public BirdSession {
+ protected:
+  // TCP connections on port 179 in our namespace, as `ss` lists them.
+  std::vector<std::string> bgp_connections() {
+    auto out = capture(fmt::format(
+        "ip netns exec {} ss -Htn state established '( sport = :179 or dport = :179 )'",
+        us.name()));
+    std::vector<std::string> rows;
+    std::istringstream lines(out);
+    std::string line;
+    while (std::getline(lines, line))
+      if (line.find(":179") != std::string::npos)
+        rows.push_back(line);
+    return rows;
+  }
+
+  void collide() {
+    BirdOptions o;
+    o.extra = "disabled; debug { states, events };";
+    bird = std::make_unique<Bird>(peer, bird_config(o));
+    bird->start();
+    ASSERT_TRUE(wait_bird([&] { return bird->birdc("show status").find("Daemon") != std::string::npos; }));
+    bird->birdc("enable bpfr");
+    // Its listening socket is open once it waits for its connect delay.
+    ASSERT_TRUE(wait_bird([&] { return bird->log().find("Connect delayed") != std::string::npos; }))
+        << bird->log();
+    bird->signal(SIGSTOP);
+    auto enabled = std::chrono::steady_clock::now();
+
+    SpeakerSettings st;
+    st.router_id = our_id;
+    speaker = std::make_unique<Speaker>(io, st, sink);
+    session = &speaker->add_peer(upstream_config());
+    ASSERT_FALSE(speaker->open());
+    speaker->export_update(*Prefix::parse("2001:db8:1234::/48"), ExportRoute{});
+    speaker->start_all();
+    // Our OPEN waits in BIRD's socket; BIRD's connect delay (at most 1 s) is over.
+    ASSERT_TRUE(run_until(
+        io, [&] { return session->state() == State::open_sent; }, 10s))
+        << state_name(session->state());
+    run_until(
+        io, [&] { return std::chrono::steady_clock::now() - enabled > 1200ms; }, 2s);
+    bird->signal(SIGCONT);
+  }
+
+  void expect_one_session() {
+    ASSERT_TRUE(wait_established()) << bird->log();
+    auto log = bird->log();
+    EXPECT_NE(log.find("Incoming connection"), std::string::npos) << log;  // ours
+    EXPECT_NE(log.find("Connecting to"), std::string::npos) << log;        // and BIRD's own
+    EXPECT_TRUE(run_until(io, [&] { return bgp_connections().size() == 1; }, 10s))
+        << fmt::format("{}", fmt::join(bgp_connections(), "\n"));
+
+    // It stays so: no second session coming up, no flap on either side.
+    auto sent = session->stats().notifications_sent;
+    run_for(io, 3s);
+    auto rows = bgp_connections();
+    EXPECT_EQ(rows.size(), 1u) << fmt::format("{}", fmt::join(rows, "\n"));
+    EXPECT_TRUE(established());
+    EXPECT_TRUE(bird->established("bpfr"));
+    EXPECT_EQ(session->stats().notifications_sent, sent);
+    EXPECT_EQ(bird->log().find("State changed to start", log.find("State changed to up")),
+              std::string::npos)
+        << bird->log();
+    EXPECT_TRUE(wait_bird([&] { return bird->has_route("2001:db8:1234::/48"); }));
+    EXPECT_TRUE(run_until(io, [&] { return sink.has("2001:db8:100::/48"); }, 10s));
+  }
+};
+
+TEST_F(OpenCollision, OneSessionWhenThePeerHasTheHigherIdentifier) {
+  our_id = 0x0a010001;  // lower than BIRD's 10.2.0.2
+  collide();
+  expect_one_session();
+}
+
+TEST_F(OpenCollision, OneSessionWhenWeHaveTheHigherIdentifier) {
+  our_id = 0x0a030001;  // higher than BIRD's 10.2.0.2
+  collide();
+  expect_one_session();
 }
 
 // A neighbour known only by its link-local address on an interface: no multihop, no router.

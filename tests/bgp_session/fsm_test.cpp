@@ -417,6 +417,48 @@ TEST_F(FsmTest, EstablishingOneConnectionClosesTheOther) {
   EXPECT_FALSE(fsm.connection_open(Conn::outgoing));
 }
 
+// Our OPEN is out on both connections and the peer's KEEPALIVE arrives on the one the
+// identifiers would close: the peer may hold both in OpenConfirm and close that one, so it
+// waits for the peer's OPEN on the other (seen with BIRD when both sides connect at once).
+class HeldBack : public FsmTest {
+ protected:
+  void SetUp() override {
+    fsm = Fsm(settings(0x0a000009));  // higher than the peer's: our outgoing connection stays
+    run(EvStart{});
+    wait(5);
+    run(EvTcpConnected{});
+    run(EvTcpAccepted{});
+    run(EvMessage{Conn::incoming, peer_open(0x0a000002)});
+    auto a = run(EvMessage{Conn::incoming, Keepalive{}});
+    EXPECT_FALSE(fsm.established_conn());
+    EXPECT_FALSE(sent_notification(a));
+  }
+};
+
+TEST_F(HeldBack, PeersOpenOnTheOtherConnectionResolvesByIdentifier) {
+  auto a = run(EvMessage{Conn::outgoing, peer_open(0x0a000002)});
+  auto n = sent_notification(a);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(n->subcode, cease::connection_collision);
+  EXPECT_FALSE(fsm.connection_open(Conn::incoming));
+  run(EvMessage{Conn::outgoing, Keepalive{}});
+  EXPECT_EQ(fsm.established_conn(), Conn::outgoing);
+}
+
+TEST_F(HeldBack, ComesUpWhenTheOtherConnectionFails) {
+  auto a = run(EvTcpFailed{Conn::outgoing, "connection closed by peer"});
+  EXPECT_EQ(count<DoEstablished>(a), 1);
+  EXPECT_EQ(fsm.established_conn(), Conn::incoming);
+}
+
+TEST_F(HeldBack, AnUpdateSaysThePeerChoseThisConnection) {
+  auto a = run(EvMessage{Conn::incoming, Update{}});
+  EXPECT_EQ(fsm.established_conn(), Conn::incoming);
+  EXPECT_EQ(count<DoEstablished>(a), 1);
+  EXPECT_EQ(count<DoDeliver>(a), 1);
+  EXPECT_FALSE(fsm.connection_open(Conn::outgoing));
+}
+
 TEST_F(FsmTest, EstablishedRefusesSecondConnectionWithoutGracefulRestart) {
   establish();
   EXPECT_FALSE(fsm.accepts_incoming());

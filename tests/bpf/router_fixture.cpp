@@ -107,6 +107,13 @@ void RouterProgs::set_list(bool source, const std::string& prefix, const bpfr_li
   set_lpm(bpf_map__fd(map), prefix, &e);
 }
 
+void RouterProgs::set_kpath(bool source, const std::string& prefix, const bpfr_list_entry& e) {
+  bool v4 = prefix.find(':') == std::string::npos;
+  bpf_map* map = source ? (v4 ? skel_->maps.kpath_src_v4 : skel_->maps.kpath_src_v6)
+                        : (v4 ? skel_->maps.kpath_dst_v4 : skel_->maps.kpath_dst_v6);
+  set_lpm(bpf_map__fd(map), prefix, &e);
+}
+
 // The devmap entry carries xdp_devmap_tx, as the daemon's must.
 void RouterProgs::set_tx_port(uint32_t ifindex) {
   bpf_devmap_val val{};

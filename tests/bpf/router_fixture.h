@@ -39,6 +39,8 @@ class RouterProgs {
   void set_own(const std::string& prefix);
   void set_bogon(const std::string& prefix, uint32_t categories);
   void set_list(bool source, const std::string& prefix, const bpfr_list_entry& entry);
+  // A firewall rule's kernel-path entry (kpath_*).
+  void set_kpath(bool source, const std::string& prefix, const bpfr_list_entry& entry);
 
   RunResult run_xdp(const Bytes& frame, uint32_t ifindex = kLo);
   // gso_size: as a GRO batch from WireGuard carries it; 0 for a single packet.

@@ -52,6 +52,17 @@ bpfr_settings enabled_settings() {
   return s;
 }
 
+// Settings whose heartbeat is `age_s` seconds old on CLOCK_MONOTONIC, the clock of
+// bpf_ktime_get_coarse_ns(), with `stale_after_s`.
+bpfr_settings heartbeat_aged(uint32_t stale_after_s, uint32_t age_s) {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  auto s = enabled_settings();
+  s.stale_after_s = stale_after_s;
+  s.heartbeat_ns = uint64_t(ts.tv_sec - age_s) * 1000000000ull + uint64_t(ts.tv_nsec);
+  return s;
+}
+
 bpfr_iface upstream(uint8_t urpf = BPFR_URPF_OFF) {
   return bpfr_iface{kRow, BPFR_ROLE_UPSTREAM, urpf, BPFR_IFACE_F_BOGON_SRC | BPFR_IFACE_F_SPOOF_OWN,
                     0};
@@ -233,6 +244,39 @@ std::vector<Row> xdp_rows() {
                      route(kNhEth, kSlotRow, BPFR_ROUTE_FORWARD, BPFR_ROUTE_F_LEARNED));
        },
        v6(kSrc6, in_row), XDP_PASS, BPFR_PASS_STALE, kSlotRow},
+      {"learned_ipv4_route_goes_to_kernel_when_heartbeat_is_stale",
+       [](RouterProgs& r) {
+         r.set_settings(heartbeat_aged(10, 11));
+         r.set_route("198.51.100.0/24",
+                     route(kNhEth, kSlotV4, BPFR_ROUTE_FORWARD, BPFR_ROUTE_F_LEARNED));
+       },
+       v4(), XDP_PASS, BPFR_PASS_STALE, kSlotV4},
+      {"learned_route_is_trusted_until_the_timeout_has_passed",
+       [](RouterProgs& r) {
+         r.set_settings(heartbeat_aged(10, 9));
+         r.set_route("2001:db8:2:1::/64",
+                     route(kNhEth, kSlotRow, BPFR_ROUTE_FORWARD, BPFR_ROUTE_F_LEARNED));
+       },
+       v6(kSrc6, in_row), XDP_REDIRECT, BPFR_FORWARD_XDP, kSlotRow,
+       v6(kSrc6, in_row, 63, out_l2())},
+      {"learned_route_is_never_stale_with_stale_after_zero",
+       [](RouterProgs& r) {
+         auto s = enabled_settings();
+         s.stale_after_s = 0;
+         s.heartbeat_ns = 1;
+         r.set_settings(s);
+         r.set_route("2001:db8:2:1::/64",
+                     route(kNhEth, kSlotRow, BPFR_ROUTE_FORWARD, BPFR_ROUTE_F_LEARNED));
+       },
+       v6(kSrc6, in_row), XDP_REDIRECT, BPFR_FORWARD_XDP, kSlotRow,
+       v6(kSrc6, in_row, 63, out_l2())},
+      {"learned_blackhole_goes_to_kernel_when_stale",
+       [](RouterProgs& r) {
+         r.set_settings(heartbeat_aged(10, 11));
+         r.set_route("2001:db8:2:1::/64",
+                     route(0, kSlotRow, BPFR_ROUTE_BLACKHOLE, BPFR_ROUTE_F_LEARNED));
+       },
+       v6(kSrc6, in_row), XDP_PASS, BPFR_PASS_STALE, kSlotRow},
       {"static_route_is_not_stale",
        [](RouterProgs& r) {
          auto s = enabled_settings();
@@ -399,6 +443,134 @@ std::vector<Row> xdp_rows() {
          r.set_list(false, "198.51.100.0/25", {10, BPFR_LIST_ALLOW, {}});
        },
        v4(), XDP_REDIRECT, BPFR_FORWARD_XDP, kSlotV4, v4(kSrc4, kDst4, 63, out_l2())},
+      {"ipv4_source_drop_list_drops",
+       [](RouterProgs& r) {
+         r.set_list(true, "192.0.2.0/24", {11, BPFR_LIST_DROP, {}});
+       },
+       v4(), XDP_DROP, BPFR_DROP_SRC_LIST},
+      {"ipv6_destination_drop_list_drops",
+       [](RouterProgs& r) {
+         r.set_list(false, "2001:db8:2::/48", {12, BPFR_LIST_DROP, {}});
+       },
+       v6(), XDP_DROP, BPFR_DROP_DST_LIST},
+      {"source_drop_list_wins_over_destination_allow",
+       [](RouterProgs& r) {
+         r.set_list(true, "2001:db8:9::/48", {13, BPFR_LIST_DROP, {}});
+         r.set_list(false, "2001:db8:2::/48", {14, BPFR_LIST_ALLOW, {}});
+       },
+       v6(), XDP_DROP, BPFR_DROP_SRC_LIST},
+      {"source_allow_list_exempts_from_bogon_category",
+       [](RouterProgs& r) {
+         r.set_bogon("2001:db8::/32", BPFR_BOGON_DOC);
+         auto i = upstream();
+         i.bogon_src = BPFR_BOGON_DOC;
+         r.set_iface(kLo, i);
+         r.set_list(true, "2001:db8:9::/48", {15, BPFR_LIST_ALLOW, {}});
+       },
+       v6(), XDP_REDIRECT, BPFR_FORWARD_XDP, kSlotV6, v6(kSrc6, kDst6, 63, out_l2())},
+      {"source_allow_list_exempts_from_urpf",
+       [](RouterProgs& r) {
+         r.set_iface(kLo, upstream(BPFR_URPF_STRICT));
+         r.set_list(true, "2001:db8:9::/48", {16, BPFR_LIST_ALLOW, {}});
+       },
+       v6(), XDP_REDIRECT, BPFR_FORWARD_XDP, kSlotV6, v6(kSrc6, kDst6, 63, out_l2())},
+      {"reserved_ipv6_source_drops_when_category_on",
+       [](RouterProgs& r) {
+         r.set_bogon("2001:2::/48", BPFR_BOGON_RESERVED);
+         auto i = upstream();
+         i.bogon_src = BPFR_BOGON_RESERVED;
+         r.set_iface(kLo, i);
+       },
+       v6("2001:2::1", kDst6), XDP_DROP, BPFR_DROP_BOGON_SRC},
+      {"unallocated_ipv4_source_drops_when_category_on",
+       [](RouterProgs& r) {
+         r.set_bogon("192.0.2.0/24", BPFR_BOGON_UNALLOCATED);
+         auto i = upstream();
+         i.bogon_src = BPFR_BOGON_UNALLOCATED;
+         r.set_iface(kLo, i);
+       },
+       v4(), XDP_DROP, BPFR_DROP_BOGON_SRC},
+      {"nested_bogon_entry_carries_its_enclosing_category",
+       [](RouterProgs& r) {
+         r.set_bogon("2001:db8::/32", BPFR_BOGON_DOC);
+         r.set_bogon("2001:db8:9::/48", BPFR_BOGON_DOC | BPFR_BOGON_OPERATOR);
+         auto i = upstream();
+         i.bogon_src = BPFR_BOGON_DOC;
+         r.set_iface(kLo, i);
+       },
+       v6(), XDP_DROP, BPFR_DROP_BOGON_SRC},
+      {"private_ipv6_destination_drops_when_category_on",
+       [](RouterProgs& r) {
+         r.set_bogon("fc00::/7", BPFR_BOGON_PRIVATE);
+         r.set_route("fd00:1::/64", route(kNhEth, kSlotRow));
+         auto s = enabled_settings();
+         s.bogon_dst = BPFR_BOGON_PRIVATE;
+         r.set_settings(s);
+       },
+       v6(kSrc6, "fd00:1::1"), XDP_DROP, BPFR_DROP_BOGON_DST},
+
+      // The host's firewall: what its rules name stays on the kernel path.
+      {"firewall_source_prefix_goes_to_kernel",
+       [](RouterProgs& r) {
+         r.set_kpath(true, "2001:db8:9::/48", {20, BPFR_LIST_KERNEL, {}});
+       },
+       v6(), XDP_PASS, BPFR_PASS_FIREWALL},
+      {"firewall_destination_prefix_goes_to_kernel",
+       [](RouterProgs& r) {
+         r.set_kpath(false, "198.51.100.0/25", {21, BPFR_LIST_KERNEL, {}});
+       },
+       v4(), XDP_PASS, BPFR_PASS_FIREWALL},
+      {"firewall_prefix_elsewhere_leaves_the_fast_path_alone",
+       [](RouterProgs& r) {
+         r.set_kpath(false, "198.51.100.128/25", {21, BPFR_LIST_KERNEL, {}});
+       },
+       v4(), XDP_REDIRECT, BPFR_FORWARD_XDP, kSlotV4, v4(kSrc4, kDst4, 63, out_l2())},
+      {"firewall_arrival_device_goes_to_kernel",
+       [](RouterProgs& r) {
+         auto i = upstream();
+         i.flags |= BPFR_IFACE_F_KERNEL_IN;
+         r.set_iface(kLo, i);
+       },
+       v6(), XDP_PASS, BPFR_PASS_FIREWALL},
+      {"firewall_egress_device_goes_to_kernel_after_the_route",
+       [](RouterProgs& r) {
+         auto i = upstream();
+         i.flags |= BPFR_IFACE_F_KERNEL_OUT;
+         r.set_iface(kLo, i);
+         auto s = enabled_settings();
+         s.kernel_out = 1;
+         r.set_settings(s);
+       },
+       v6(), XDP_PASS, BPFR_PASS_FIREWALL, kSlotV6},
+      {"firewall_egress_l3_device_goes_to_kernel_not_to_tc",
+       [](RouterProgs& r) {
+         auto i = upstream();
+         i.flags |= BPFR_IFACE_F_KERNEL_OUT;
+         r.set_iface(kLo, i);
+         auto s = enabled_settings();
+         s.kernel_out = 1;
+         r.set_settings(s);
+         r.set_route("2001:db8:2:1::/64", route(kNhL3, kSlotRow));
+       },
+       v6(kSrc6, "2001:db8:2:1::9"), XDP_PASS, BPFR_PASS_FIREWALL, kSlotRow},
+      {"firewall_egress_flag_is_not_read_while_settings_say_none",
+       [](RouterProgs& r) {
+         auto i = upstream();
+         i.flags |= BPFR_IFACE_F_KERNEL_OUT;
+         r.set_iface(kLo, i);
+       },
+       v6(), XDP_REDIRECT, BPFR_FORWARD_XDP, kSlotV6, v6(kSrc6, kDst6, 63, out_l2())},
+      {"firewall_source_prefix_still_drops_bogus_sources_first",
+       [](RouterProgs& r) {
+         r.set_kpath(true, "203.0.113.0/24", {22, BPFR_LIST_KERNEL, {}});
+       },
+       v4("203.0.113.9", kDst4), XDP_DROP, BPFR_DROP_SPOOFED},
+      {"firewall_prefix_is_not_exempted_by_an_allow_entry",
+       [](RouterProgs& r) {
+         r.set_list(true, "2001:db8:9::/48", {23, BPFR_LIST_ALLOW, {}});
+         r.set_kpath(true, "2001:db8:9::/48", {24, BPFR_LIST_KERNEL, {}});
+       },
+       v6(), XDP_PASS, BPFR_PASS_FIREWALL},
   };
 }
 
@@ -545,6 +717,21 @@ TEST(XdpRouter, ListEntriesCountTheirMatches) {
   EXPECT_EQ(r.list_entry(9).packets, 1u);
 }
 
+TEST(XdpRouter, FirewallEntriesCountTheirMatches) {
+  RouterProgs r;
+  baseline(r);
+  r.set_kpath(true, "2001:db8:9::/48", {30, BPFR_LIST_KERNEL, {}});
+  r.set_kpath(false, "198.51.100.0/24", {31, BPFR_LIST_KERNEL, {}});
+  Bytes from = v6(), to = v4();
+  for (int i = 0; i < 2; i++)
+    ASSERT_EQ(r.run_xdp(from).verdict, uint32_t(XDP_PASS));
+  ASSERT_EQ(r.run_xdp(to).verdict, uint32_t(XDP_PASS));
+  EXPECT_EQ(r.list_entry(30).packets, 2u);
+  EXPECT_EQ(r.list_entry(30).bytes, 2u * from.size());
+  EXPECT_EQ(r.list_entry(31).packets, 1u);
+  EXPECT_EQ(r.reason(BPFR_PASS_FIREWALL).packets, 3u);
+}
+
 // tc_l3_ingress: packets from an L3 device. Under test_run the skb still starts with an
 // Ethernet header, which the program finds through the network-header offset.
 struct TcRow {
@@ -594,6 +781,23 @@ std::vector<TcRow> tc_l3_rows() {
        BPFR_FORWARD_TC, gro6_out, 1000},
       {"gso_batch_with_segments_over_mtu_goes_to_kernel", no_setup, gro6, TC_ACT_OK, BPFR_PASS_MTU,
        std::nullopt, 1420},
+      {"source_drop_list_is_shot",
+       [](RouterProgs& r) {
+         r.set_list(true, "2001:db8:9::/48", {7, BPFR_LIST_DROP, {}});
+       },
+       v6(), TC_ACT_SHOT, BPFR_DROP_SRC_LIST, std::nullopt},
+      {"firewall_source_prefix_goes_to_kernel",
+       [](RouterProgs& r) {
+         r.set_kpath(true, "192.0.2.0/24", {20, BPFR_LIST_KERNEL, {}});
+       },
+       v4(), TC_ACT_OK, BPFR_PASS_FIREWALL, std::nullopt},
+      {"firewall_arrival_device_goes_to_kernel",
+       [](RouterProgs& r) {
+         auto i = upstream();
+         i.flags |= BPFR_IFACE_F_KERNEL_IN;
+         r.set_iface(kLo, i);
+       },
+       v6(), TC_ACT_OK, BPFR_PASS_FIREWALL, std::nullopt},
       {"packet_over_mtu_goes_to_kernel", no_setup, gro6, TC_ACT_OK, BPFR_PASS_MTU, std::nullopt},
       {"arp_goes_to_kernel", no_setup, ethernet(L2{}, kEthArp, Bytes(28, 0)), TC_ACT_OK,
        BPFR_PASS_CONTROL, std::nullopt},

@@ -362,7 +362,7 @@ TEST(FastPath, EverySettingIsRead) {
   EXPECT_EQ(f.no_route, FastPathConfig::NoRoute::drop);
   EXPECT_FALSE(f.firewall_respect);
   EXPECT_EQ(f.stale_after, 120u);
-  EXPECT_FALSE(f.leave_running);
+  EXPECT_TRUE(f.leave_running);
   ASSERT_TRUE(f.metrics);
   EXPECT_EQ(f.metrics->address, ip("::1"));
   EXPECT_EQ(f.metrics->port, 9333);
@@ -385,7 +385,7 @@ TEST(FastPath, EmptyBlockKeepsDefaults) {
   EXPECT_FALSE(c.fast_path.bogons.documentation);
   EXPECT_EQ(c.fast_path.no_route, FastPathConfig::NoRoute::pass);
   EXPECT_TRUE(c.fast_path.firewall_respect);
-  EXPECT_TRUE(c.fast_path.leave_running);
+  EXPECT_FALSE(c.fast_path.leave_running);
 }
 
 struct BlockErrorRow {

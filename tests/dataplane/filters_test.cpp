@@ -1,5 +1,6 @@
 // The block's filter settings as map contents: bogon categories with their enclosing ones,
-// upstream checks as `bogons { }` says, originated prefixes, list entries with stable rows.
+// upstream checks as `bogons { }` says, originated prefixes, list entries with stable rows, and
+// the host firewall's kernel-path entries.
 #include "dataplane/filters.h"
 
 #include <gtest/gtest.h>
@@ -75,6 +76,32 @@ TEST(Filters, ListEntriesKeepTheirRowAcrossReloads) {
   EXPECT_NE(second.lists[1].id, second.lists[2].id);
   EXPECT_EQ(second.lists[1].action, BPFR_LIST_DROP);
   EXPECT_EQ(second.lists[2].action, BPFR_LIST_ALLOW);
+}
+
+TEST(Filters, FirewallPrefixesAreKernelEntriesWithRowsOfTheirOwn) {
+  config::FastPathConfig fp;
+  fp.lists.source_drop = {P("192.0.2.0/24")};
+  KernelPath firewall;
+  firewall.sources = {{P("192.0.2.0/24"), "inet fw fwd handle 4"}};
+  firewall.destinations = {{P("10.99.0.0/24"), "inet fw fwd handle 5"}};
+  firewall.in_ifindexes = {7};
+  firewall.out_ifindexes = {2};
+  FilterBuilder b;
+  auto t = b.build(fp, {}, firewall);
+  ASSERT_EQ(t.lists.size(), 3u);
+  // The same prefix as a drop entry and as a rule's entry: two rows, two maps.
+  EXPECT_EQ(t.lists[1].action, BPFR_LIST_KERNEL);
+  EXPECT_EQ(t.lists[1].prefix, P("192.0.2.0/24"));
+  EXPECT_NE(t.lists[1].id, t.lists[0].id);
+  EXPECT_EQ(t.lists[2].direction, ListEntry::Direction::destination);
+  EXPECT_EQ(t.kernel_in, std::set<uint32_t>{7});
+  EXPECT_EQ(t.kernel_out, std::set<uint32_t>{2});
+
+  // The rule goes away at the next reload: its entry and its device flags with it.
+  auto later = b.build(fp, {});
+  ASSERT_EQ(later.lists.size(), 1u);
+  EXPECT_EQ(later.lists[0].id, t.lists[0].id);
+  EXPECT_TRUE(later.kernel_in.empty() && later.kernel_out.empty());
 }
 
 }  // namespace

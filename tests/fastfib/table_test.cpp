@@ -6,7 +6,7 @@
 #include "dataplane/fast_table.h"
 #include "fastfib/reference.h"
 
-namespace bpfr::dataplane {
+namespace bpfr::dp {
 namespace {
 
 using testing::decode_entry;
@@ -228,4 +228,4 @@ TEST(Fib6, ChurnAgreesWithReference) {
 }
 
 }  // namespace
-}  // namespace bpfr::dataplane
+}  // namespace bpfr::dp

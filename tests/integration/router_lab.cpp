@@ -182,6 +182,7 @@ RouterLab::~RouterLab() {
 void RouterLab::write_config(const LabConfig& c) {
   std::ofstream conf(*dir_ / "bird.conf");
   conf << "log stderr all;\n"
+       << (c.log_file.empty() ? "" : fmt::format("log \"{}\" all;\n", c.log_file))
        << "router id 10.1.0.1;\n"
        << "protocol device { }\n"
        << "protocol static static6 {\n  ipv6;\n"
@@ -193,8 +194,8 @@ void RouterLab::write_config(const LabConfig& c) {
        << (c.kernel ? "protocol kernel kernel6 { ipv6 { export all; }; }\n"
                       "protocol kernel kernel4 { ipv4 { export all; }; }\n"
                     : "")
-       << fmt::format("bpfrouter {{\n  pin root \"{}\";\n  leave running {};\n}}\n",
-                      pin_root_.string(), c.leave_running ? "on" : "off");
+       << fmt::format("bpfrouter {{\n  pin root \"{}\";\n  leave running {};\n{}}}\n",
+                      pin_root_.string(), c.leave_running ? "on" : "off", c.block);
 }
 
 void RouterLab::start_daemon() {

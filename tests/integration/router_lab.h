@@ -53,6 +53,8 @@ struct LabConfig {
   bool dst_v4 = true;  // route 10.99.0.0/24
   bool leave_running = false;
   bool kernel = false;  // protocol kernel exporting everything, for both families
+  std::string block;    // more statements for the bpfrouter block
+  std::string log_file;  // also `log "FILE" all;`
 };
 
 class RouterLab {
@@ -75,6 +77,7 @@ class RouterLab {
   lab::Sink& dst_sink() { return *dst_sink_; }
   const PinnedMaps& maps() const { return maps_; }
   const std::filesystem::path& pin_root() const { return pin_root_; }
+  std::filesystem::path control_socket() const { return *dir_ / "bpfrouter.ctl"; }
   std::string r0_mac() const { return rtr_->mac("r0"); }
   int r1_ifindex() const { return rtr_->ifindex("r1"); }
 

@@ -603,6 +603,9 @@ GuideLab::GuideLab(Options options) : name_(fmt::format("{}-{}", options.prefix,
   if (options.standin) {
     argv.push_back("--standin");
   }
+  if (!options.daemon.empty()) {
+    argv.insert(argv.end(), {"--daemon", options.daemon});
+  }
   auto r = lab::run(argv, nullptr, options.timeout);
   up_output_ = r.out + r.err;
   if (!r.ok()) {

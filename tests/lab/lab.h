@@ -300,6 +300,7 @@ class GuideLab {
     std::string table = "lab";  // or "full"
     int hosts = 2;              // internet hosts per family
     bool standin = false;       // BIRD in the router namespace in place of bpfrouterd
+    std::string daemon = {};    // this bpfrouterd in the router namespace (up.sh --daemon)
     Duration timeout = 600s;    // for up.sh
   };
   explicit GuideLab(Options options);

@@ -150,10 +150,54 @@ TEST_F(ExporterFixture, EntryBecomingUnexportableIsRemoved) {
 
 TEST_F(ExporterFixture, ExportFilterRejects) {
   auto o = options();
-  o.accept = [](const FibEntry& e) { return e.prefix.len <= 24; };
+  o.accept = [](const FibEntry& e, KernelAttrs&) { return e.prefix.len <= 24; };
   KernelExporter ex(writer(), o);
   ex.on_fib_update(pfx("192.0.2.128/25"), entry("192.0.2.128/25", Action::blackhole));
   EXPECT_TRUE(written.empty());
+}
+
+// `export filter { krt_prefsrc = ...; krt_metric = ...; accept; }` as BIRD honours it.
+TEST_F(ExporterFixture, FilterSetsPrefsrcAndMetricOfTheRoute) {
+  auto o = options();
+  o.accept = [](const FibEntry& e, KernelAttrs& a) {
+    if (e.prefix == pfx("192.0.2.0/24")) {
+      a.prefsrc = addr("10.0.0.7");
+      a.metric = 77;
+    }
+    return true;
+  };
+  KernelExporter ex(writer(), o);
+  ex.on_fib_update(pfx("192.0.2.0/24"), forward_via("192.0.2.0/24", "10.0.0.1", 2));
+  ex.on_fib_update(pfx("198.51.100.0/24"), forward_via("198.51.100.0/24", "10.0.0.1", 2));
+  ASSERT_EQ(written.size(), 2u);
+  EXPECT_EQ(written[0].route.prefsrc, addr("10.0.0.7"));
+  EXPECT_EQ(written[0].route.priority, 77u);
+  EXPECT_EQ(written[1].route.prefsrc, addr("10.0.0.254"));  // the options' own
+  EXPECT_EQ(written[1].route.priority, 50u);
+
+  ex.on_fib_withdraw(pfx("192.0.2.0/24"));
+  ASSERT_EQ(written.size(), 3u);
+  EXPECT_EQ(written[2].op, RouteOp::remove);
+  EXPECT_EQ(written[2].route.priority, 77u);  // the kernel finds the route by its metric
+}
+
+TEST_F(ExporterFixture, ChangedMetricRemovesTheRouteOfTheOldOne) {
+  uint32_t metric = 10;
+  auto o = options();
+  o.accept = [&metric](const FibEntry&, KernelAttrs& a) {
+    a.metric = metric;
+    return true;
+  };
+  KernelExporter ex(writer(), o);
+  ex.on_fib_update(pfx("192.0.2.0/24"), entry("192.0.2.0/24", Action::blackhole));
+  metric = 20;
+  ex.on_fib_update(pfx("192.0.2.0/24"), entry("192.0.2.0/24", Action::blackhole));
+  ASSERT_EQ(written.size(), 3u);
+  EXPECT_EQ(written[1].op, RouteOp::remove);
+  EXPECT_EQ(written[1].route.priority, 10u);
+  EXPECT_EQ(written[2].op, RouteOp::replace);
+  EXPECT_EQ(written[2].route.priority, 20u);
+  EXPECT_EQ(ex.installed(), 1u);
 }
 
 TEST_F(ExporterFixture, ShutdownRemovesUnlessPersist) {

@@ -179,7 +179,7 @@ TEST(Report, JsonFieldByField) {
 
   EXPECT_EQ(j["actions"][2]["action"], "drop");
   EXPECT_EQ(j["actions"][2]["packets"], 42);
-  EXPECT_EQ(j["reasons"].size(), 27u);  // every named reason
+  EXPECT_EQ(j["reasons"].size(), 28u);  // every named reason
   EXPECT_EQ(j["reasons"][16]["reason"], "drop_blackhole");
   EXPECT_EQ(j["reasons"][16]["id"], BPFR_DROP_BLACKHOLE);
   EXPECT_EQ(j["reasons"][16]["action"], "drop");

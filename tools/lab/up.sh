@@ -249,6 +249,15 @@ protocol bgp vultr4 {
         };
 }
 EOF
+cp "$LAB_STATE/router.conf" "$LAB_STATE/router-guide.conf"
+cat >> "$LAB_STATE/router.conf" <<EOF
+
+# Added for the lab: the routes learned over BGP also go into the router's kernel, so what the
+# fast path hands to the kernel is forwarded the same way (on the guide's VPS the provider's
+# default route does that).
+protocol kernel { ipv4 { export where source = RTS_BGP; }; }
+protocol kernel { ipv6 { export where source = RTS_BGP; }; }
+EOF
 bird -p -c "$LAB_STATE/router.conf"
 
 say "router: wireguard-go $WG_ROUTER_IF, the guide's wg0.conf (port $WG_PORT)"
@@ -336,7 +345,7 @@ EOF
 if [ $standin = 1 ]; then
 	say "router: BIRD standing in for bpfrouterd (the guide's config, plus kernel export)"
 	{
-		cat "$LAB_STATE/router.conf"
+		cat "$LAB_STATE/router-guide.conf"
 		cat <<EOF
 
 # Stand-in only: BIRD puts the learned routes into the kernel, which forwards them, and learns

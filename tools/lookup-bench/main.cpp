@@ -1,16 +1,15 @@
 // lookup-bench: what one route lookup costs on the packet path, under BPF_PROG_TEST_RUN, with
 // a full table: the fast tables against the LPM tries and against one random read in a 64 MiB
 // array, net of a program that walks the same destinations without looking them up.
-#include <sys/mman.h>
-
-#include <chrono>
-#include <cstdio>
-#include <random>
-
-#include <CLI/CLI.hpp>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
+#include <sys/mman.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <random>
 
 #include "bpfrouter/maps.h"
 #include "common/prefix_list.h"
@@ -31,6 +30,7 @@ struct Options {
   size_t v6 = 230'000;
   size_t destinations = 1 << 20;
   uint32_t repeat = 20000;
+  uint32_t v6_nodes = BPFR_FIB6_NODES;
 };
 
 // ns per run of prog, averaged by the kernel over repeat runs.
@@ -39,8 +39,8 @@ double run_ns(bpf_program* prog, uint32_t repeat) {
   LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = sizeof frame,
               .repeat = int(repeat));
   if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts) != 0)
-    throw std::runtime_error(fmt::format("test run {}: {}", bpf_program__name(prog),
-                                         strerror(errno)));
+    throw std::runtime_error(
+        fmt::format("test run {}: {}", bpf_program__name(prog), strerror(errno)));
   if (opts.retval != XDP_PASS)
     throw std::runtime_error(fmt::format("{} returned {}", bpf_program__name(prog), opts.retval));
   return opts.duration;
@@ -78,7 +78,7 @@ void fill_trie(lookup_bench_bpf* skel, const Prefix& p, uint32_t id) {
 }
 
 std::span<uint64_t> mapped(bpf_map* map) {
-  auto table = bpfr::dataplane::fastfib_mmap(map);
+  auto table = bpfr::dp::fastfib_mmap(map);
   if (table.empty())
     throw std::runtime_error(fmt::format("mmap {}: {}", bpf_map__name(map), strerror(errno)));
   return table;
@@ -107,17 +107,15 @@ int run(const Options& o) {
     throw std::runtime_error("open bpf/lookup_bench.bpf.c");
   size_t destinations = std::min<size_t>(o.destinations, 1 << 20);
   skel->rodata->n_addrs = uint32_t(destinations);
-  bpfr::dataplane::fastfib_size_maps(skel->maps.fib4_tbl24, skel->maps.fib4_tbl8,
-                                     skel->maps.fib6_root, skel->maps.fib6_nodes);
+  bpfr::dp::fastfib_size_maps(skel->maps.fib4_tbl24, skel->maps.fib4_tbl8, skel->maps.fib6_root,
+                              skel->maps.fib6_nodes, BPFR_FIB4_GROUPS, o.v6_nodes);
   if (lookup_bench_bpf__load(skel) != 0)
     throw std::runtime_error("load bpf/lookup_bench.bpf.c (root and BPF needed)");
 
-  bpfr::dataplane::MultibitTable fib4(bpfr::dataplane::kFib4Shape,
-                                      mapped(skel->maps.fib4_tbl24),
-                                      mapped(skel->maps.fib4_tbl8));
-  bpfr::dataplane::MultibitTable fib6(bpfr::dataplane::kFib6Shape,
-                                      mapped(skel->maps.fib6_root),
-                                      mapped(skel->maps.fib6_nodes));
+  bpfr::dp::MultibitTable fib4(bpfr::dp::kFib4Shape, mapped(skel->maps.fib4_tbl24),
+                               mapped(skel->maps.fib4_tbl8));
+  bpfr::dp::MultibitTable fib6(bpfr::dp::kFib6Shape, mapped(skel->maps.fib6_root),
+                               mapped(skel->maps.fib6_nodes));
 
   auto start = std::chrono::steady_clock::now();
   uint32_t id = 1;
@@ -125,7 +123,8 @@ int run(const Options& o) {
     fib4.set(p, {id, id % BPFR_MAX_NEXTHOPS, 0, 0}), id++;
   for (const auto& p : v6)
     fib6.set(p, {id, id % BPFR_MAX_NEXTHOPS, 0, 0}), id++;
-  double fast_load = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double fast_load =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   start = std::chrono::steady_clock::now();
   id = 1;
@@ -133,7 +132,8 @@ int run(const Options& o) {
     fill_trie(skel, p, id++);
   for (const auto& p : v6)
     fill_trie(skel, p, id++);
-  double trie_load = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double trie_load =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   fill_destinations(skel, v4, Family::v4, destinations, rng);
   double empty4 = run_ns(skel->progs.bench_empty, o.repeat);
@@ -147,22 +147,26 @@ int run(const Options& o) {
   double trie6 = run_ns(skel->progs.bench_trie_v6, o.repeat) - empty6;
 
   auto per = [](double ns) { return ns / kBatch; };
-  fmt::print("lookup-bench: {} IPv4 and {} IPv6 prefixes, {} random destinations, "
-             "{} runs of {} lookups, ns per lookup net of the empty walk ({:.1f} ns)\n",
-             v4.size(), v6.size(), destinations, o.repeat, kBatch, per(empty4));
+  fmt::print(
+      "lookup-bench: {} IPv4 and {} IPv6 prefixes, {} random destinations, "
+      "{} runs of {} lookups, ns per lookup net of the empty walk ({:.1f} ns)\n",
+      v4.size(), v6.size(), destinations, o.repeat, kBatch, per(empty4));
   fmt::print("{:<34} {:>10} {:>14}\n", "lookup", "ns", "vs 1 read");
   fmt::print("{:<34} {:>10.1f} {:>14.2f}\n", "one random read, 64 MiB array", per(array), 1.0);
-  fmt::print("{:<34} {:>10.1f} {:>14.2f}\n", "IPv4 fast table (DIR-24-8)", per(fast4), fast4 / array);
+  fmt::print("{:<34} {:>10.1f} {:>14.2f}\n", "IPv4 fast table (DIR-24-8)", per(fast4),
+             fast4 / array);
   fmt::print("{:<34} {:>10.1f} {:>14.2f}\n", "IPv4 LPM trie", per(trie4), trie4 / array);
-  fmt::print("{:<34} {:>10.1f} {:>14.2f}\n", "IPv6 fast table (16-8-8-8-8)", per(fast6), fast6 / array);
+  fmt::print("{:<34} {:>10.1f} {:>14.2f}\n", "IPv6 fast table (24-8-8-8)", per(fast6),
+             fast6 / array);
   fmt::print("{:<34} {:>10.1f} {:>14.2f}\n", "IPv6 LPM trie", per(trie6), trie6 / array);
   fmt::print("targets: IPv4 fast <= 2x one read: {:.2f}x {}; IPv6 fast <= 4x: {:.2f}x {}\n",
              fast4 / array, fast4 / array <= 2 ? "met" : "MISSED", fast6 / array,
              fast6 / array <= 4 ? "met" : "MISSED");
-  fmt::print("fast tables: {} MiB ({} IPv4 groups, {} IPv6 nodes in use), loaded in {:.2f} s; "
-             "tries loaded in {:.2f} s\n",
-             (fib4.table_bytes() + fib6.table_bytes()) >> 20, fib4.nodes_in_use(),
-             fib6.nodes_in_use(), fast_load, trie_load);
+  fmt::print(
+      "fast tables: {} MiB ({} IPv4 groups, {} IPv6 nodes in use), loaded in {:.2f} s; "
+      "tries loaded in {:.2f} s\n",
+      (fib4.table_bytes() + fib6.table_bytes()) >> 20, fib4.nodes_in_use(), fib6.nodes_in_use(),
+      fast_load, trie_load);
 
   lookup_bench_bpf__destroy(skel);
   return 0;
@@ -177,10 +181,16 @@ int main(int argc, char** argv) {
   o.table = std::string(shared ? shared : BPFR_SOURCE_DIR "/../shared") +
             "/data/prefixlists/isp-full-table-v4-v6.txt.gz";
   app.add_option("--table", o.table, "prefix list (CIDR per line, .gz or plain)");
-  app.add_option("--v4", o.v4, "IPv4 prefixes: the list's first ones, topped up")->check(CLI::Range(1, 4000000));
-  app.add_option("--v6", o.v6, "IPv6 prefixes: the list's first ones, topped up")->check(CLI::Range(1, 500000));
-  app.add_option("--destinations", o.destinations, "random destinations walked")->check(CLI::Range(64, 1 << 20));
-  app.add_option("--repeat", o.repeat, "runs of 64 lookups per measurement")->check(CLI::Range(1, 10000000));
+  app.add_option("--v4", o.v4, "IPv4 prefixes: the list's first ones, topped up")
+      ->check(CLI::Range(1, 4000000));
+  app.add_option("--v6", o.v6, "IPv6 prefixes: the list's first ones, topped up")
+      ->check(CLI::Range(1, 500000));
+  app.add_option("--destinations", o.destinations, "random destinations walked")
+      ->check(CLI::Range(64, 1 << 20));
+  app.add_option("--v6-nodes", o.v6_nodes, "nodes of the IPv6 table (2 KiB each)")
+      ->check(CLI::Range(1, 1 << 20));
+  app.add_option("--repeat", o.repeat, "runs of 64 lookups per measurement")
+      ->check(CLI::Range(1, 10000000));
   CLI11_PARSE(app, argc, argv);
 
   try {

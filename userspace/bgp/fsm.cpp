@@ -17,6 +17,9 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+// Clang 14 lacks C++20's implicit deduction for aggregates.
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
 
 Notification make_notification(uint8_t code, uint8_t subcode, std::vector<uint8_t> data = {}) {
   return Notification{code, subcode, std::move(data)};
@@ -371,12 +374,16 @@ bool Fsm::resolve_collision(Conn c, const Open& open, Out& out, Clock::time_poin
   if (o.state != ConnState::open_confirm)
     return true;  // RFC 4271 6.8: the peer's identifier on the other connection is not known yet
 
-  // RFC 4271 6.8: the connection opened by the speaker with the higher BGP identifier stays.
-  Conn keep = settings_.router_id < open.bgp_id ? Conn::incoming : Conn::outgoing;
+  Conn keep = kept_by_identifier(open);
   Conn lose = keep == Conn::outgoing ? Conn::incoming : Conn::outgoing;
   fail(lose, make_notification(err::cease, cease::connection_collision),
        "connection collision resolved", out, now);
   return lose != c;
+}
+
+Conn Fsm::kept_by_identifier(const Open& peer_open) const {
+  // RFC 4271 6.8: the connection opened by the speaker with the higher BGP identifier stays.
+  return settings_.router_id < peer_open.bgp_id ? Conn::incoming : Conn::outgoing;
 }
 
 void Fsm::on_keepalive(Conn c, Out& out, Clock::time_point now) {
@@ -390,10 +397,22 @@ void Fsm::on_keepalive(Conn c, Out& out, Clock::time_point now) {
   if (x.state != ConnState::open_confirm)
     return;
 
+  // Our OPEN is out on the other connection too: the peer may hold both in OpenConfirm and keep
+  // the other one by identifier. Then coming up here would have the peer close this connection
+  // a moment later; wait for its OPEN there (or for that connection to fail) instead.
+  Conn other = c == Conn::outgoing ? Conn::incoming : Conn::outgoing;
+  if (conn(other).state == ConnState::open_sent && kept_by_identifier(*x.peer_open) != c) {
+    x.keepalive_seen = true;
+    return;
+  }
+  establish(c, out, now);
+}
+
+void Fsm::establish(Conn c, Out& out, Clock::time_point now) {
+  auto& x = conn(c);
   x.state = ConnState::established;
+  x.keepalive_seen = false;
   // RFC 4271 6.8: the other connection loses to the established one, whatever the identifiers.
-  // A peer that sees the race the other way round closes this one instead, and the session
-  // comes up a second time (seen with BIRD when both sides connect at the same moment).
   Conn other = c == Conn::outgoing ? Conn::incoming : Conn::outgoing;
   auto& o = conn(other);
   if (o.state >= ConnState::open_sent)
@@ -417,6 +436,9 @@ void Fsm::on_update_or_refresh(Conn c, const Message& m, Out& out, Clock::time_p
     fail(c, make_notification(err::fsm, kFsmInOpenSent), "UPDATE in OpenSent", out, now);
     return;
   }
+  // The peer's KEEPALIVE came while we waited for its choice: an UPDATE says it chose this one.
+  if (x.state == ConnState::open_confirm && x.keepalive_seen)
+    establish(c, out, now);
   if (x.state == ConnState::open_confirm) {
     fail(c, make_notification(err::fsm, kFsmInOpenConfirm), "UPDATE in OpenConfirm", out, now);
     return;
@@ -452,6 +474,10 @@ void Fsm::drop(Conn c, std::string reason, bool graceful, Out& out, Clock::time_
     negotiated_.reset();
     out.push_back(DoDown{std::move(reason), graceful});
   }
+  // The connection we held back for lost: the peer's KEEPALIVE on the other one stands.
+  Conn other = c == Conn::outgoing ? Conn::incoming : Conn::outgoing;
+  if (conn(other).state == ConnState::open_confirm && conn(other).keepalive_seen)
+    establish(other, out, now);
   if (started_ && !connect_retry_deadline_ && !established_conn())
     start_connect_retry(now, settings_.connect_retry_time);
 }

@@ -146,6 +146,7 @@ class Fsm {
     std::optional<Clock::time_point> keepalive_deadline;
     uint16_t hold_time = 0;
     uint16_t keepalive_time = 0;
+    bool keepalive_seen = false;  // in OpenConfirm, held back for the other connection's OPEN
   };
   using Out = std::vector<FsmAction>;
 
@@ -160,6 +161,8 @@ class Fsm {
   void on_message(const EvMessage& ev, Out& out, Clock::time_point now);
   void on_open(Conn c, const Open& open, Out& out, Clock::time_point now);
   void on_keepalive(Conn c, Out& out, Clock::time_point now);
+  void establish(Conn c, Out& out, Clock::time_point now);
+  Conn kept_by_identifier(const Open& peer_open) const;
   void on_update_or_refresh(Conn c, const Message& m, Out& out, Clock::time_point now);
   void on_notification(Conn c, const Notification& n, Out& out, Clock::time_point now);
 

@@ -19,11 +19,16 @@ constexpr size_t kMaxQueuedBytes = 1 << 20;
 constexpr size_t kMaxLingerBytes = 64 << 10;
 constexpr size_t kPrefixesPerBatch = 4096;
 constexpr auto kReadRetry = std::chrono::milliseconds(20);
+// A peer's new connection this soon after the session came up is a collision, not a restart.
+constexpr auto kCollisionWindow = std::chrono::seconds(3);
 
 template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+// Clang 14 lacks C++20's implicit deduction for aggregates.
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
 
 size_t slot(Conn c) {
   return static_cast<size_t>(c);
@@ -228,9 +233,20 @@ void Session::accept(Tcp::socket socket) {
   auto remote = socket.remote_endpoint(ec);
 
   // RFC 4724 4.2: the peer's new connection while we still hold its session means it restarted.
+  // Not in the first moments of the session, though: then it is the peer's side of a connection
+  // collision, opened before our KEEPALIVE reached it, and RFC 4271 6.8 keeps the established
+  // connection (seen with BIRD when both sides connect at once).
   if (auto c = fsm_.established_conn();
-      c && fsm_.negotiated() && fsm_.negotiated()->peer_graceful_restart)
+      c && fsm_.negotiated() && fsm_.negotiated()->peer_graceful_restart) {
+    if (Clock::now() - established_at_ < kCollisionWindow) {
+      spdlog::debug("{}: connection from {} just after the session came up, closed as a "
+                    "collision",
+                    info_, address_of(remote));
+      socket.close(ec);
+      return;
+    }
     feed(EvTcpFailed{*c, "peer reconnected"});
+  }
 
   if (!fsm_.accepts_incoming()) {
     spdlog::debug("{}: connection from {} refused in state {}", info_, address_of(remote),
@@ -327,9 +343,8 @@ void Session::process_buffer(Conn c, const std::shared_ptr<Link>& link) {
     std::copy(link->rbuf.begin() + static_cast<ptrdiff_t>(frame.length),
               link->rbuf.begin() + static_cast<ptrdiff_t>(link->rlen), link->rbuf.begin());
     link->rlen -= frame.length;
-    FsmEvent event{std::in_place_type<EvDecodeError>, c, result.error};
-    if (result.ok())
-      event.emplace<EvMessage>(c, std::move(*result.message));
+    FsmEvent event = result.ok() ? FsmEvent{EvMessage{c, std::move(*result.message)}}
+                                 : FsmEvent{EvDecodeError{c, result.error}};
     feed(event);
     if (!current(c, link))
       return;
@@ -407,6 +422,7 @@ void Session::on_established(const Negotiated& n) {
     if (!ec)
       local_address_ = address_of(ep);
   }
+  established_at_ = Clock::now();
   info_.router_id = n.remote.bgp_id;
   peer_restart_time_ = n.peer_graceful_restart ? n.peer_graceful_restart->restart_time : 0;
   spdlog::info("{}: session up, hold time {}s, families {}", info_, n.hold_time,
@@ -649,6 +665,37 @@ void Session::reload_in() {
   for (const auto& p : prefixes)
     if (const auto* r = rib_in_.find(p))
       run_import(p, *r);
+}
+
+void Session::replace_policies(const PeerConfig& next) {
+  for (auto f : {Family::v4, Family::v6}) {
+    auto& mine = f == Family::v4 ? config_.ipv4 : config_.ipv6;
+    const auto& theirs = next.channel(f);
+    if (!mine || !theirs)
+      continue;
+    mine->import_policy = theirs->import_policy;
+    mine->export_policy = theirs->export_policy;
+  }
+  spdlog::info("{}: filters changed, re-running them on the routes in and out", info_);
+  reload_in();
+  reload_out();
+}
+
+void Session::replace_settings(PeerConfig next, bool start_again) {
+  if (fsm_.state() != State::idle)
+    feed(EvStop{cease::admin_reset, "configuration changed"});
+  if (gr_timer_active_)
+    drop_all_routes();  // the stale routes were learned under the old settings
+  config_ = std::move(next);
+  info_.address = config_.neighbor;
+  info_.local_as = config_.local_as;
+  info_.peer_as = config_.peer_as;
+  info_.ifindex = config_.interface.empty() ? 0 : if_nametoindex(config_.interface.c_str());
+  warned_next_hop_[0] = warned_next_hop_[1] = false;
+  spdlog::info("{}: settings changed, session {}", info_,
+               start_again ? "restarting" : "stays down");
+  if (start_again)
+    start();
 }
 
 // ---- export ------------------------------------------------------------------------------

@@ -76,6 +76,12 @@ class Session {
   void export_withdraw(const Prefix& prefix);
   void reload_in();  // route refresh when negotiated, else import policy over Adj-RIB-In
   void reload_out();
+  // `configure`: only the channels' import and export policies of `next` are taken, and re-run
+  // on the routes both ways while the session stays up.
+  void replace_policies(const PeerConfig& next);
+  // `configure` with changed session settings: the session closes (Cease, administrative
+  // reset), takes `next`, and opens again if `start_again`.
+  void replace_settings(PeerConfig next, bool start_again);
 
   State state() const { return fsm_.state(); }
   std::optional<Conn> established_conn() const { return fsm_.established_conn(); }
@@ -155,6 +161,7 @@ class Session {
   std::set<Family> eorr_to_send_;
   std::set<Family> refresh_in_progress_;  // enhanced refresh from the peer: BoRR seen
   uint16_t peer_restart_time_ = 0;        // from the peer's last graceful restart capability
+  Clock::time_point established_at_;
   mutable bool warned_next_hop_[2] = {false, false};
   AdjRibIn rib_in_;
   AdjRibOut rib_out_;

@@ -107,6 +107,20 @@ bool Speaker::reload_out(std::string_view name) {
   return s;
 }
 
+bool Speaker::reconfigure(PeerConfig next, bool policies_only, bool start_again) {
+  auto* s = find(next.name);
+  if (!s)
+    return false;
+  if (policies_only) {
+    s->replace_policies(next);
+    return true;
+  }
+  s->replace_settings(std::move(next), start_again);
+  if (listener_.port())
+    configure_listener(*s);  // a new password or GTSM setting
+  return true;
+}
+
 void Speaker::export_update(const Prefix& prefix, ExportRoute route) {
   auto& stored = exports_[prefix] = std::move(route);
   for (auto& s : sessions_)

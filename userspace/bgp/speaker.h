@@ -41,6 +41,10 @@ class Speaker {
   bool restart(std::string_view name, std::string message = {});
   bool reload_in(std::string_view name);
   bool reload_out(std::string_view name);
+  // `configure` for one neighbour (found by next.name): with `policies_only`, its filters are
+  // swapped and re-run and the session stays up; otherwise it restarts with the new settings
+  // (or stays down unless `start_again`). False when there is no such neighbour.
+  bool reconfigure(PeerConfig next, bool policies_only, bool start_again = true);
   // The restart is over (our RIB is rebuilt): OPENs stop carrying the R bit.
   void set_restarting(bool restarting) { context_.restarting = restarting; }
 

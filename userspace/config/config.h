@@ -316,8 +316,10 @@ struct FastPathConfig {
   enum class NoRoute : uint8_t { pass, drop };
   NoRoute no_route = NoRoute::pass;
   bool firewall_respect = true;  // keep traffic that forward/NAT rules concern on the kernel path
+  std::vector<std::string> firewall_ignore;  // chains or rules the fast path may bypass anyway
   uint32_t stale_after = 300;    // seconds without the daemon before learned routes go to the kernel
-  bool leave_running = true;     // keep the programs attached when the daemon stops
+  bool leave_running = false;    // keep the programs attached when the daemon stops cleanly
+  bool fast_lookup = true;       // DIR-24-8 / multibit tables in front of the LPM tries
   std::optional<MetricsConfig> metrics;
   CounterConfig counters;
   bool present = false;  // the file had a bpfrouter block

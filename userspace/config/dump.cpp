@@ -206,8 +206,15 @@ void fast_path(std::string& out, const FastPathConfig& f) {
   list("destination allow", f.lists.destination_allow);
   out += fmt::format("  no route {};\n", f.no_route == FastPathConfig::NoRoute::drop ? "drop" : "pass");
   out += fmt::format("  firewall respect {};\n", on_off(f.firewall_respect));
+  if (!f.firewall_ignore.empty()) {
+    std::vector<std::string> quoted;
+    for (const auto& id : f.firewall_ignore)
+      quoted.push_back(fmt::format("\"{}\"", id));
+    out += fmt::format("  firewall ignore {};\n", fmt::join(quoted, ", "));
+  }
   out += fmt::format("  stale after {};\n", f.stale_after);
   out += fmt::format("  leave running {};\n", on_off(f.leave_running));
+  out += fmt::format("  fast lookup {};\n", on_off(f.fast_lookup));
   if (f.metrics)
     out += fmt::format("  metrics {{ address {}; port {}; label limit {}; }};\n",
                        f.metrics->address, f.metrics->port, f.metrics->label_limit);

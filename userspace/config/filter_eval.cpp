@@ -283,6 +283,10 @@ void path_select(std::vector<AsPathSegment>& path, Pred matches, bool keep) {
 
 // -1, 0, 1; or 2 when the values cannot be compared.
 int compare(const Value& a, const Value& b) {
+  // As BIRD 2.0: an undefined value (an unset bgp_med) is below every other, not an error, so
+  // `bgp_med > 10` is false and `bgp_med < 10` true for a route without MED.
+  if (a.type != b.type && (a.type == Type::undef || b.type == Type::undef))
+    return a.type == Type::undef ? -1 : 1;
   if (a.type != b.type || (a.type == Type::enum_ && a.sub != b.sub))
     return 2;
   auto cmp = [](auto x, auto y) { return x < y ? -1 : x > y ? 1 : 0; };
@@ -314,7 +318,7 @@ int compare(const Value& a, const Value& b) {
     case Type::path_mask:
       return a.ref == b.ref ? 0 : 2;
     case Type::undef:
-      return 2;
+      return 0;
   }
   return 2;
 }
@@ -865,6 +869,8 @@ std::string print_list(const Stmt& s, Context& c) {
 void emit(Context& c, const std::string& text) {
   if (c.options && c.options->print_output)
     *c.options->print_output += text;
+  else if (!text.empty() && text.back() == '\n')
+    spdlog::info("filter: {}", std::string_view(text).substr(0, text.size() - 1));
   else
     spdlog::info("filter: {}", text);
 }

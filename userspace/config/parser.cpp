@@ -1028,14 +1028,26 @@ void Parser::parse_fast_path() {
       else
         syntax_error(a);
     } else if (t.is("firewall")) {
-      expect("respect");
-      f.firewall_respect = on_off();
+      Token what = next();
+      if (what.is("respect")) {
+        f.firewall_respect = on_off();
+      } else if (what.is("ignore")) {
+        // "family table chain" or "family table chain handle N", as the daemon's log names them
+        do
+          f.firewall_ignore.push_back(parse_string());
+        while (accept(","));
+      } else {
+        syntax_error(what);
+      }
     } else if (t.is("stale")) {
       expect("after");
       f.stale_after = parse_number();
     } else if (t.is("leave")) {
       expect("running");
       f.leave_running = on_off();
+    } else if (t.is("fast")) {
+      expect("lookup");
+      f.fast_lookup = on_off();
     } else if (t.is("metrics")) {
       MetricsConfig m;
       if (accept("off")) {

@@ -87,23 +87,37 @@ void Daemon::start_bgp() {
 }
 
 // `configure`: sessions whose settings did not change are left alone, new ones start and removed
-// ones stop. A session whose settings or filters changed keeps its old ones until the daemon
-// restarts (the speaker cannot swap a session's PeerConfig yet).
+// ones stop. Changed filters are swapped in and re-run (route refresh or the kept Adj-RIB-In
+// inward, a full resend outward) with the session up; other changed settings restart only that
+// session.
 void Daemon::reconfigure_bgp(const config::ConfigDiff& d) {
   if (!speaker_) {
     if (synced_)
       start_bgp();
     return;
   }
+  if (d.router_id_changed)
+    spdlog::warn("bgp: router id change takes effect after a restart of bpfrouterd");
   for (const auto& name : d.removed)
     if (speaker_->disable(name, "protocol removed from the configuration"))
       spdlog::info("bgp {}: removed from the configuration, session stopped", name);
+
+  auto listed = [](const std::vector<std::string>& list, const std::string& name) {
+    return std::find(list.begin(), list.end(), name) != list.end();
+  };
   for (const auto& p : config_.bgp) {
-    if (std::find(d.added.begin(), d.added.end(), p.name) == d.added.end())
+    if (listed(d.refiltered, p.name)) {
+      speaker_->reconfigure(bgp::peer_config(p), true);
       continue;
-    if (speaker_->find(p.name)) {
-      if (!p.disabled)
-        speaker_->enable(p.name);
+    }
+    if (listed(d.restarted, p.name) && speaker_->find(p.name)) {
+      speaker_->reconfigure(bgp::peer_config(p), false, !p.disabled);
+      continue;
+    }
+    if (!listed(d.added, p.name) && !listed(d.restarted, p.name))
+      continue;
+    if (speaker_->find(p.name)) {  // removed earlier, back again
+      speaker_->reconfigure(bgp::peer_config(p), false, !p.disabled);
       continue;
     }
     rib::ProtoId id = protocol_id(p.name, rib::Source::bgp);
@@ -113,10 +127,6 @@ void Daemon::reconfigure_bgp(const config::ConfigDiff& d) {
       session.start();
     spdlog::info("bgp {}: added by reconfiguration, session started", p.name);
   }
-  for (const auto* list : {&d.restarted, &d.refiltered})
-    for (const auto& name : *list)
-      if (speaker_->find(name))
-        spdlog::warn("bgp {}: changed settings take effect after a restart of bpfrouterd", name);
 }
 
 const bgp::PeerInfo* Daemon::bgp_peer(rib::ProtoId proto) const {
@@ -171,14 +181,14 @@ void Daemon::on_fib_withdraw(const Prefix& prefix) {
     speaker_->export_withdraw(prefix);
 }
 
-// The prefix's best route as the export policies see it. Host routes of our own addresses and
-// BGP routes whose next hop does not resolve are not offered.
+// The prefix's best route as the export policies see it. Host routes of our own addresses, the
+// kernel's routes and BGP routes whose next hop does not resolve are not offered.
 void Daemon::export_best(const Prefix& prefix) {
   if (!speaker_)
     return;
   const rib::Route* r = rib_->best(prefix);
   auto fib = rib_->fib(prefix);
-  if (!r || !fib || r->proto == local_proto_ ||
+  if (!r || !fib || r->proto == local_proto_ || r->proto == kernel_proto_ ||
       (fib->source == rib::Source::bgp && fib->action == rib::Action::kernel)) {
     speaker_->export_withdraw(prefix);
     return;

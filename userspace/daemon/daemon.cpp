@@ -11,6 +11,7 @@
 #include "control/registry.h"
 #include "control/server.h"
 #include "daemon/logging.h"
+#include "daemon/notify.h"
 #include "dataplane/firewall.h"
 #include "dataplane/link_facts.h"
 
@@ -19,6 +20,8 @@ namespace bpfr::daemon {
 namespace {
 
 constexpr auto heartbeat_interval = std::chrono::seconds(1);
+// Netlink requests (kernel export) waiting for the kernel before BGP sessions stop reading.
+constexpr size_t max_netlink_backlog = 16384;
 
 dp::SlotPolicy slot_policy(const config::FastPathConfig& f) {
   dp::SlotPolicy p;
@@ -46,6 +49,7 @@ Daemon::Daemon(asio::io_context& io, Options options, config::Config config)
   dp::DataplaneOptions dpo;
   dpo.pin_root = options_.pin_root.value_or(fp.pin_root);
   dpo.slots = fp.counters.max_prefixes + 1;
+  dpo.fast_lookup_v4 = dpo.fast_lookup_v6 = fp.fast_lookup;
   dp::route_libbpf_logs();
   dataplane_ = dp::Dataplane::load(dpo);
 
@@ -62,6 +66,7 @@ Daemon::Daemon(asio::io_context& io, Options options, config::Config config)
   rib_->add_listener(sync_.get());
   rib_->add_listener(this);  // best routes offered to BGP export
   local_proto_ = rib_->add_protocol("local", rib::Source::direct);
+  kernel_proto_ = rib_->add_protocol("kernel", rib::Source::kernel);
   for (const auto& d : config_.direct)
     protocol_id(d.name, rib::Source::direct);
   for (const auto& s : config_.statics)
@@ -141,7 +146,7 @@ void Daemon::add_kernel_exporters() {
     o.table = k.kernel_table;
     o.metric = k.metric;
     o.persist = k.persist;
-    o.accept = [channels = k.channels, this](const rib::FibEntry& e) {
+    o.accept = [channels = k.channels, this](const rib::FibEntry& e, rib::KernelAttrs& attrs) {
       for (const auto& c : channels) {
         if (c.family != e.prefix.family())
           continue;
@@ -154,12 +159,20 @@ void Daemon::add_kernel_exporters() {
             if (!c.export_policy.filter)
               return false;
             auto r = filter_route(e, rib_->protocol(e.proto));
-            return filter::run(*c.export_policy.filter, r) == filter::Verdict::accept;
+            if (filter::run(*c.export_policy.filter, r) != filter::Verdict::accept)
+              return false;
+            attrs.prefsrc = r.krt_prefsrc;
+            attrs.metric = r.krt_metric;
+            return true;
           }
         }
       }
       return false;
     };
+    if (k.merge_paths)
+      spdlog::warn("kernel {}: merge paths: multipath routes are not supported yet, each route "
+                   "goes to the kernel with one next hop",
+                   k.name);
     exporters_.push_back(std::make_unique<rib::KernelExporter>(
         rib::netlink_writer(*netlink_, k.name), std::move(o)));
     rib_->add_listener(exporters_.back().get());
@@ -381,6 +394,7 @@ void Daemon::on_neighbour(netlink::Change change, const netlink::Neighbour& n) {
 void Daemon::on_route(netlink::Change change, const netlink::KernelRoute& route) {
   for (auto& e : exporters_)
     e->on_kernel_route(change, route);
+  learn_kernel_route(change, route);
 }
 
 void Daemon::on_synced() {
@@ -400,15 +414,17 @@ void Daemon::on_synced() {
     spdlog::info("dataplane: {} routes of a previous run removed", swept);
 
   const auto& fp = config_.fast_path;
-  // dataplane (issue 3): forward or NAT rules keep forwarding on the kernel path.
-  bool fast = dp::firewall_allows_fast_path(fp.firewall_respect);
-  if (!dataplane_->write_settings(fast, fp.no_route == config::FastPathConfig::NoRoute::drop,
+  // dataplane (issue 3): what forward or NAT rules concern stays on the kernel path.
+  auto firewall = dp::firewall_kernel_path({fp.firewall_respect, fp.firewall_ignore});
+  if (!dataplane_->write_settings(firewall.fast_path,
+                                  fp.no_route == config::FastPathConfig::NoRoute::drop,
                                   fp.stale_after))
     spdlog::error("dataplane: cannot write settings, the fast path stays disabled");
-  dataplane_->configure_filters(config_);  // dataplane (issue 3): prefix filters
+  dataplane_->configure_filters(config_, firewall);  // dataplane (issue 3): prefix filters
   replan();
   heartbeat();
   spdlog::info("bpfrouterd: ready, {} routes in the fast path", sync_->routes().size());
+  notify::ready(fmt::format("{} routes in the fast path", sync_->routes().size()));
 }
 
 // Gateways whose MAC the kernel should find, and a new attachment plan if devices matter.
@@ -421,24 +437,14 @@ void Daemon::after_change() {
 
 // ---- attachments ----
 
+// The devices through which BGP neighbours and static next hops are reached, following gateways
+// through the kernel's routes as far as a multihop neighbour needs.
 std::set<uint32_t> Daemon::next_hop_devices() const {
+  auto routes = path_routes();
   std::set<uint32_t> out;
-  for (const auto& [key, spec] : statics_) {
-    if (spec.kind != rib::RouteKind::gateway)
-      continue;
-    if (auto* inst = sync_->find(key.prefix); inst && inst->entry.action == rib::Action::forward)
-      out.insert(inst->entry.ifindex);
-  }
-  for (const auto& bgp : config_.bgp) {
-    if (!bgp.neighbor_address)
-      continue;
-    for (const auto& a : addresses_)
-      if (a.network().contains(*bgp.neighbor_address))
-        out.insert(a.ifindex);
-    if (auto* e = rib_->lookup(*bgp.neighbor_address))
-      if (auto* inst = sync_->find(e->prefix); inst && inst->entry.action == rib::Action::forward)
-        out.insert(inst->entry.ifindex);
-  }
+  for (const auto& [address, given_ifindex] : next_hop_addresses())
+    if (uint32_t ifindex = given_ifindex ? given_ifindex : dp::egress_device(address, routes))
+      out.insert(ifindex);
   return out;
 }
 
@@ -462,6 +468,7 @@ void Daemon::schedule_replan() {
 }
 
 void Daemon::replan() {
+  sync_kernel_routes();
   std::vector<dp::Device> devices;
   for (const auto& [ifindex, l] : links_) {
     dp::Device d{ifindex, l.name};
@@ -539,6 +546,10 @@ void Daemon::replan() {
   }
 }
 
+bool Daemon::ready() const {
+  return !netlink_ || netlink_->backlog() < max_netlink_backlog;
+}
+
 void Daemon::heartbeat() {
   if (stopped_)
     return;
@@ -556,12 +567,14 @@ void Daemon::heartbeat() {
 // ---- reload and stop ----
 
 bool Daemon::reload(std::string* error) {
+  notify::reloading();
   config::Config next;
   try {
     next = config::parse_config_file(options_.config_path);
   } catch (const std::exception& e) {
     *error = e.what();
     spdlog::error("bpfrouterd: reconfiguration failed, old configuration kept: {}", e.what());
+    notify::ready("reconfiguration failed, old configuration kept");
     return false;
   }
   auto d = config::diff(config_, next);
@@ -572,6 +585,9 @@ bool Daemon::reload(std::string* error) {
   if (next.fast_path.pin_root != config_.fast_path.pin_root && !options_.pin_root)
     spdlog::warn("bpfrouterd: pin root change needs a restart, still using {}",
                  dataplane_->pin_root());
+  if (next.fast_path.fast_lookup != config_.fast_path.fast_lookup)
+    spdlog::warn("bpfrouterd: fast lookup {} takes effect after a restart",
+                 next.fast_path.fast_lookup ? "on" : "off");
 
   config_ = std::move(next);
   reconfigure_bgp(d);
@@ -579,14 +595,17 @@ bool Daemon::reload(std::string* error) {
   refresh_direct();
 
   const auto& fp = config_.fast_path;
-  // dataplane (issue 3): forward or NAT rules keep forwarding on the kernel path.
-  dataplane_->write_settings(dp::firewall_allows_fast_path(fp.firewall_respect),
+  // dataplane (issue 3): what forward or NAT rules concern stays on the kernel path.
+  auto firewall = dp::firewall_kernel_path({fp.firewall_respect, fp.firewall_ignore});
+  dataplane_->write_settings(firewall.fast_path,
                              fp.no_route == config::FastPathConfig::NoRoute::drop,
                              fp.stale_after);
-  dataplane_->configure_filters(config_);  // dataplane (issue 3): prefix filters, no reattach
+  // dataplane (issue 3): prefix filters, no reattach
+  dataplane_->configure_filters(config_, firewall);
   replan();
   reconfigured_ = std::chrono::system_clock::now();
   spdlog::info("bpfrouterd: reconfigured from {}", options_.config_path);
+  notify::ready("reconfigured from " + options_.config_path);
   return true;
 }
 
@@ -594,13 +613,14 @@ void Daemon::stop(const std::string& why) {
   if (stopped_)
     return;
   stopped_ = true;
+  notify::stopping();
   heartbeat_timer_.cancel();
   if (metrics_)
     metrics_->stop();
   if (server_)
     server_->close();
   if (speaker_)
-    speaker_->stop_all("bpfrouterd shutting down");
+    speaker_->stop_all(options_.shutdown_message);
   for (auto& e : exporters_)
     e->shutdown();
   if (config_.fast_path.leave_running) {

@@ -37,6 +37,8 @@ struct Options {
   std::string socket_path = "/run/bpfrouter/bpfrouter.ctl";
   std::optional<std::string> pin_root;     // overrides the bpfrouter block
   bool graceful_restart_recovery = false;  // -R
+  // RFC 8326/9003: the Cease NOTIFICATION of a planned stop carries it to every BGP peer.
+  std::string shutdown_message = "bpfrouterd shutting down";  // --shutdown-message
 };
 
 class Daemon : public netlink::Listener, public bgp::RouteSink, public rib::FibListener {
@@ -64,6 +66,8 @@ class Daemon : public netlink::Listener, public bgp::RouteSink, public rib::FibL
                 const bgp::RouteNextHop& next_hop) override;
   void withdraw(const bgp::PeerInfo& peer, const Prefix& prefix) override;
   void peer_down(const bgp::PeerInfo& peer) override;
+  // Back-pressure: sessions stop reading while the kernel is behind on our route changes.
+  bool ready() const override;
 
   // rib::FibListener: best-route changes offered to the BGP sessions' export policies.
   void on_fib_update(const Prefix& prefix, const rib::FibEntry& entry) override;
@@ -84,6 +88,13 @@ class Daemon : public netlink::Listener, public bgp::RouteSink, public rib::FibL
                      const Prefix& network) const;
   std::optional<rib::RouteSpec> static_spec(const config::StaticRoute& r) const;
   uint32_t ifindex_of(const std::string& name) const;
+  // kernel_routes.cpp
+  void learn_kernel_route(netlink::Change change, const netlink::KernelRoute& route);
+  void sync_kernel_routes();
+  const netlink::KernelRoute* kernel_route_to(const Address& address) const;
+  bool into_l3_device(const netlink::KernelRoute& route) const;
+  std::vector<std::pair<Address, uint32_t>> next_hop_addresses() const;
+  std::vector<dp::PathRoute> path_routes() const;
   std::set<uint32_t> next_hop_devices() const;
   std::set<uint32_t> route_devices() const;
   void schedule_replan();
@@ -125,6 +136,10 @@ class Daemon : public netlink::Listener, public bgp::RouteSink, public rib::FibL
 
   std::map<std::string, rib::ProtoId> protocols_;
   rib::ProtoId local_proto_ = 0;
+  rib::ProtoId kernel_proto_ = 0;  // the kernel's routes the RIB takes (sync_kernel_routes)
+  // The kernel's routes of its main table but ours and its connected ones, by prefix and metric.
+  std::map<std::pair<Prefix, uint32_t>, netlink::KernelRoute> kernel_routes_;
+  std::map<Prefix, rib::RouteSpec> kernel_in_rib_;  // what kernel_proto_ has in the RIB
   std::map<StaticKey, rib::RouteSpec> statics_;  // what the RIB has from static protocols
   using DirectKey = std::tuple<rib::ProtoId, Prefix, uint32_t>;  // protocol, network, ifindex
   std::set<DirectKey> direct_;

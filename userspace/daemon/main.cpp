@@ -13,6 +13,7 @@
 #include <string>
 
 #include "config/parser.h"
+#include "daemon/conflicts.h"
 #include "daemon/daemon.h"
 #include "daemon/logging.h"
 #include "daemon/privileges.h"
@@ -27,7 +28,13 @@ struct Flags {
   std::string pidfile;
   std::string user;
   std::string group;
+  std::string bird_socket = "/run/bird/bird.ctl";
 };
+
+// Exit statuses, as the usage text and bpfrouterd(8) document them.
+constexpr int exit_failed = 1;    // the configuration is unusable, or start-up failed
+constexpr int exit_usage = 2;     // unknown flag or missing argument
+constexpr int exit_conflict = 3;  // BIRD or another daemon holds port 179 or BIRD's socket
 
 constexpr const char* usage_text =
     "Usage: bpfrouterd [options]\n"
@@ -42,8 +49,18 @@ constexpr const char* usage_text =
     "  -g GROUP        run with GROUP after start-up\n"
     "  -R              graceful restart recovery after a restart\n"
     "  --pin-root PATH where the BPF maps and links are pinned (default /sys/fs/bpf/bpfrouter)\n"
+    "  --shutdown-message TEXT\n"
+    "                  sent to every BGP peer when the daemon stops (RFC 8326, RFC 9003)\n"
+    "  --bird-socket PATH\n"
+    "                  BIRD's control socket; start-up is refused while it answers\n"
+    "                  (default /run/bird/bird.ctl; empty: not checked)\n"
     "  --version       print the version and exit\n"
-    "  --help          print this text and exit\n";
+    "  --help          print this text and exit\n"
+    "\nExit status:\n"
+    "  0  stopped cleanly (SIGTERM, SIGINT, `bpfrouter down`), or -p found the file usable\n"
+    "  1  the configuration is unusable, or start-up failed\n"
+    "  2  usage error: unknown flag or missing argument\n"
+    "  3  refused: BIRD's control socket answers, or another process holds TCP port 179\n";
 
 std::string default_config() {
   if (std::filesystem::exists("/etc/bpfrouter/bpfrouter.conf"))
@@ -53,11 +70,13 @@ std::string default_config() {
 
 // Returns an exit code when the program should end without running.
 std::optional<int> parse_flags(int argc, char** argv, Flags& f) {
-  enum { opt_pin_root = 256, opt_version, opt_help };
+  enum { opt_pin_root = 256, opt_version, opt_help, opt_shutdown_message, opt_bird_socket };
   static const option long_options[] = {
       {"pin-root", required_argument, nullptr, opt_pin_root},
       {"version", no_argument, nullptr, opt_version},
       {"help", no_argument, nullptr, opt_help},
+      {"shutdown-message", required_argument, nullptr, opt_shutdown_message},
+      {"bird-socket", required_argument, nullptr, opt_bird_socket},
       {nullptr, 0, nullptr, 0},
   };
   f.daemon.config_path = default_config();
@@ -94,6 +113,12 @@ std::optional<int> parse_flags(int argc, char** argv, Flags& f) {
       case opt_pin_root:
         f.daemon.pin_root = optarg;
         break;
+      case opt_shutdown_message:
+        f.daemon.shutdown_message = optarg;
+        break;
+      case opt_bird_socket:
+        f.bird_socket = optarg;
+        break;
       case opt_version:
         std::cout << "bpfrouterd " << BPFR_VERSION << "\n";
         return 0;
@@ -103,12 +128,12 @@ std::optional<int> parse_flags(int argc, char** argv, Flags& f) {
         return 0;
       default:
         std::cerr << usage_text;
-        return 2;
+        return exit_usage;
     }
   }
   if (optind < argc) {
     std::cerr << "bpfrouterd: unexpected argument " << argv[optind] << "\n" << usage_text;
-    return 2;
+    return exit_usage;
   }
   return std::nullopt;
 }
@@ -148,16 +173,22 @@ int main(int argc, char** argv) {
     config = bpfr::config::parse_config_file(flags.daemon.config_path);
   } catch (const std::exception& e) {
     std::cerr << "bpfrouterd: " << e.what() << "\n";
-    return 1;
+    return exit_failed;
   }
   if (flags.parse_only)
     return 0;
+  bpfr::daemon::ConflictCheck conflicts{!config.bgp.empty(), 179, flags.bird_socket};
+  if (auto conflict = bpfr::daemon::start_conflict(conflicts)) {
+    std::cerr << "bpfrouterd: not starting: " << *conflict << "\n";
+    return exit_conflict;
+  }
   if (flags.daemon.pin_root && (*flags.daemon.pin_root).empty()) {
     std::cerr << "bpfrouterd: --pin-root needs a path\n";
     return 2;
   }
 
   bpfr::daemon::setup_logging(config.log, flags.debug);
+  std::string pin_root = flags.daemon.pin_root.value_or(config.fast_path.pin_root);
   asio::io_context io;
   std::unique_ptr<bpfr::daemon::Daemon> daemon;
   try {
@@ -199,7 +230,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::string error;
-  if (!bpfr::daemon::drop_privileges(flags.user, flags.group, &error)) {
+  bpfr::daemon::PrivilegeDrop drop{flags.user, flags.group, {pin_root, pin_root + "/links"}};
+  if (!bpfr::daemon::drop_privileges(drop, &error)) {
     spdlog::critical("bpfrouterd: {}", error);
     return 1;
   }

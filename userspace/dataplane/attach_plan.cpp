@@ -31,7 +31,31 @@ IfaceSettings settings_for(const FPI* c, bool upstream) {
   return s;
 }
 
+const PathRoute* longest_match(const Address& address, const std::vector<PathRoute>& routes) {
+  const PathRoute* best = nullptr;
+  for (const PathRoute& r : routes)
+    if (r.prefix.family() == address.family && r.prefix.contains(address) &&
+        (!best || r.prefix.len > best->prefix.len))
+      best = &r;
+  return best;
+}
+
 }  // namespace
+
+uint32_t egress_device(const Address& address, const std::vector<PathRoute>& routes) {
+  Address target = address;
+  for (unsigned depth = 0; depth < max_path_depth; ++depth) {
+    const PathRoute* r = longest_match(target, routes);
+    if (!r)
+      return 0;
+    if (r->ifindex)
+      return r->ifindex;
+    if (!r->gateway || *r->gateway == target)
+      return 0;
+    target = *r->gateway;
+  }
+  return 0;
+}
 
 std::vector<Attach> plan_attachments(const std::vector<Device>& devices,
                                      const InterfaceLookup& configured,

@@ -11,10 +11,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "common/ip.h"
 #include "config/config.h"
 #include "dataplane/dataplane.h"
 
@@ -46,6 +48,22 @@ struct Attach {
            settings.flags == o.settings.flags;
   }
 };
+
+// A route as the plan follows it to find where an address is reached: a connected network or a
+// route naming its device ends the walk; a route with only a gateway is followed through it.
+struct PathRoute {
+  Prefix prefix;
+  std::optional<Address> gateway;
+  uint32_t ifindex = 0;  // 0: not known, found by following the gateway
+};
+
+// Gateways followed before a walk gives up (a loop, or routes nested deeper than any sane setup).
+constexpr unsigned max_path_depth = 8;
+
+// The device through which `address` is reached over `routes` (longest match; among equally
+// long ones the first listed), following gateways recursively as a multihop BGP neighbour needs;
+// 0 when no route leads to a device.
+uint32_t egress_device(const Address& address, const std::vector<PathRoute>& routes);
 
 using InterfaceLookup = std::function<const config::FastPathInterface*(const std::string&)>;
 

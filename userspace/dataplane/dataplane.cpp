@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdarg>
 #include <cstring>
 #include <ctime>
@@ -39,6 +41,15 @@ constexpr Sized sized_maps[] = {
     {"route_stats", &DataplaneOptions::slots},
     {"slot_prefixes", &DataplaneOptions::slots},
 };
+
+// The fast tables are not pinned: each load makes them new and fills them from the pinned
+// tries, so that a table never holds entries its writer's bookkeeping does not know.
+constexpr const char* fast_table_maps[] = {"fib4_tbl24", "fib4_tbl8", "fib6_root", "fib6_nodes"};
+
+bool is_fast_table(std::string_view map) {
+  return std::find(std::begin(fast_table_maps), std::end(fast_table_maps), map) !=
+         std::end(fast_table_maps);
+}
 
 int libbpf_to_spdlog(enum libbpf_print_level level, const char* format, va_list args) {
   char buf[1024];
@@ -98,6 +109,45 @@ bool set_rodata(bpf_object* obj, const std::string& name, uint64_t value) {
   return false;
 }
 
+// Sizes the fast tables that are switched on and tells the programs to use them; the others
+// keep their one entry and cost nothing.
+void size_fast_tables(router_bpf* skel, const DataplaneOptions& o) {
+  if (o.fast_lookup_v4)
+    if (int err = fastfib_size_family(kFib4Shape, skel->maps.fib4_tbl24, skel->maps.fib4_tbl8,
+                                      o.fast_v4_groups))
+      throw std::runtime_error(fmt::format("dataplane: sizing fib4 tables: {}", errno_text(-err)));
+  if (o.fast_lookup_v6)
+    if (int err = fastfib_size_family(kFib6Shape, skel->maps.fib6_root, skel->maps.fib6_nodes,
+                                      o.fast_v6_nodes))
+      throw std::runtime_error(fmt::format("dataplane: sizing fib6 tables: {}", errno_text(-err)));
+  skel->rodata->fastfib_v4 = o.fast_lookup_v4;
+  skel->rodata->fastfib_v6 = o.fast_lookup_v6;
+}
+
+std::span<uint64_t> map_table(bpf_map* map) {
+  auto table = fastfib_mmap(map);
+  if (table.empty())
+    throw std::runtime_error(
+        fmt::format("dataplane: mmap of {}: {}", bpf_map__name(map), errno_text(errno)));
+  return table;
+}
+
+// Every route of an LPM trie of the shared key layout.
+template <typename Key, typename Decode>
+std::vector<std::pair<Prefix, bpfr_route_value>> trie_routes(int fd, Decode decode) {
+  std::vector<std::pair<Prefix, bpfr_route_value>> routes;
+  Key key{}, next{};
+  void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    bpfr_route_value v{};
+    if (bpf_map_lookup_elem(fd, &next, &v) == 0)
+      routes.emplace_back(decode(next), v);
+    key = next;
+    prev = &key;
+  }
+  return routes;
+}
+
 }  // namespace
 
 void route_libbpf_logs() {
@@ -125,6 +175,7 @@ std::unique_ptr<Dataplane> Dataplane::load(const DataplaneOptions& options) {
   for (const auto& s : sized_maps)
     if (bpf_map* m = bpf_object__find_map_by_name(obj, s.map))
       bpf_map__set_max_entries(m, options.*s.size);
+  size_fast_tables(dp->skel_, options);
   for (const auto& [name, value] : options.tunables)
     if (!set_rodata(obj, name, value))
       spdlog::debug("dataplane: the program has no tunable {}, skipped", name);
@@ -132,7 +183,7 @@ std::unique_ptr<Dataplane> Dataplane::load(const DataplaneOptions& options) {
   // Pinned maps of a previous run with the same layout are reused, so the entries survive.
   bpf_map* m;
   bpf_object__for_each_map(m, obj) {
-    if (bpf_map__is_internal(m))
+    if (bpf_map__is_internal(m) || is_fast_table(bpf_map__name(m)))
       continue;
     std::string path = map_pin_path(options.pin_root, bpf_map__name(m));
     // The kernel marks a device map read-only for programs once created; libbpf 1.1 compares
@@ -157,15 +208,65 @@ std::unique_ptr<Dataplane> Dataplane::load(const DataplaneOptions& options) {
       dp->devmap_prog_fd_ = bpf_program__fd(prog);
   }
   spdlog::info("dataplane: programs loaded, maps pinned under {}", options.pin_root);
+  dp->open_fast_tables(options);
   return dp;
 }
 
 Dataplane::~Dataplane() {
+  fast_v4_.reset();
+  fast_v6_.reset();
+  for (auto table : fast_mappings_)
+    fastfib_munmap(table);
   for (auto& [ifindex, a] : links_)
     if (a.link_fd >= 0)
       close(a.link_fd);
   if (skel_)
     router_bpf__destroy(skel_);
+}
+
+// The tables are filled from the tries before this load's programs are attached anywhere:
+// on a restart the pinned tries hold the previous run's routes, and the programs still
+// running answer from those routes (and from their own tables, which this run never sees).
+// Attaching then swaps program and tables together, and from here on every route reaches
+// trie and table through put_route() and delete_route().
+void Dataplane::open_fast_tables(const DataplaneOptions& options) {
+  auto make_table = [this](const TableShape& shape, bpf_map* root, bpf_map* nodes) {
+    fast_mappings_.push_back(map_table(root));
+    fast_mappings_.push_back(map_table(nodes));
+    return std::make_unique<MultibitTable>(shape, fast_mappings_.end()[-2], fast_mappings_.back());
+  };
+  if (options.fast_lookup_v4)
+    fast_v4_ = make_table(kFib4Shape, skel_->maps.fib4_tbl24, skel_->maps.fib4_tbl8);
+  if (options.fast_lookup_v6)
+    fast_v6_ = make_table(kFib6Shape, skel_->maps.fib6_root, skel_->maps.fib6_nodes);
+
+  for (Family family : {Family::v4, Family::v6}) {
+    const MultibitTable* table = fast_table(family);
+    if (!table) {
+      spdlog::info("dataplane: fast lookup {} off, the LPM trie answers alone",
+                   family == Family::v4 ? "IPv4" : "IPv6");
+      continue;
+    }
+    auto start = std::chrono::steady_clock::now();
+    size_t copied = fill_fast_table(family);
+    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    spdlog::info("dataplane: fast lookup {} on, {} MiB, {} routes copied from the trie in {:.2f} s",
+                 family == Family::v4 ? "IPv4" : "IPv6", table->table_bytes() >> 20, copied, took);
+  }
+}
+
+size_t Dataplane::fill_fast_table(Family family) {
+  MultibitTable* table = writable_fast_table(family);
+  auto routes = family == Family::v4
+                    ? trie_routes<bpfr_route_key_v4>(map_fd("routes_v4"), decode_key_v4)
+                    : trie_routes<bpfr_route_key_v6>(map_fd("routes_v6"), decode_key_v6);
+  for (const auto& [prefix, value] : routes)
+    table->set(prefix, fib_result(value));
+  return routes.size();
+}
+
+int Dataplane::xdp_prog_fd() const {
+  return bpf_program__fd(skel_->progs.xdp_router);
 }
 
 int Dataplane::map_fd(const char* name) const {
@@ -390,6 +491,11 @@ bool Dataplane::write_iface(uint32_t ifindex, uint32_t row, const IfaceSettings&
         uint8_t((s.flags & ~(BPFR_IFACE_F_BOGON_SRC | BPFR_IFACE_F_SPOOF_OWN)) | upstream_flags_);
     v.bogon_src = upstream_bogon_src_;
   }
+  // The host firewall names this device (firewall.h).
+  if (kernel_in_.count(ifindex))
+    v.flags |= BPFR_IFACE_F_KERNEL_IN;
+  if (kernel_out_.count(ifindex))
+    v.flags |= BPFR_IFACE_F_KERNEL_OUT;
   return bpf_map_update_elem(map_fd("ifaces"), &ifindex, &v, BPF_ANY) == 0;
 }
 
@@ -440,8 +546,8 @@ bool Dataplane::write_filters(const FilterTables& t) {
     else
       own6[encode_key_v6(p)] = 0;
   }
-  std::map<bpfr_route_key_v4, bpfr_list_entry, KeyLess> src4, dst4;
-  std::map<bpfr_route_key_v6, bpfr_list_entry, KeyLess> src6, dst6;
+  std::map<bpfr_route_key_v4, bpfr_list_entry, KeyLess> src4, dst4, ksrc4, kdst4;
+  std::map<bpfr_route_key_v6, bpfr_list_entry, KeyLess> src6, dst6, ksrc6, kdst6;
   bool ok = true;
   for (const auto& e : t.lists) {
     if (e.id >= BPFR_MAX_FILTER_ENTRIES) {
@@ -456,10 +562,11 @@ bool Dataplane::write_filters(const FilterTables& t) {
     v.id = e.id;
     v.action = e.action;
     bool src = e.direction == ListEntry::Direction::source;
+    bool kernel = e.action == BPFR_LIST_KERNEL;  // a firewall rule's entry: kpath_*
     if (e.prefix.addr.is_v4())
-      (src ? src4 : dst4)[encode_key_v4(e.prefix)] = v;
+      (kernel ? (src ? ksrc4 : kdst4) : (src ? src4 : dst4))[encode_key_v4(e.prefix)] = v;
     else
-      (src ? src6 : dst6)[encode_key_v6(e.prefix)] = v;
+      (kernel ? (src ? ksrc6 : kdst6) : (src ? src6 : dst6))[encode_key_v6(e.prefix)] = v;
   }
 
   ok = replace_trie("bogons_v4", bogons4) && ok;
@@ -470,17 +577,34 @@ bool Dataplane::write_filters(const FilterTables& t) {
   ok = replace_trie("src_list_v6", src6) && ok;
   ok = replace_trie("dst_list_v4", dst4) && ok;
   ok = replace_trie("dst_list_v6", dst6) && ok;
+  ok = replace_trie("kpath_src_v4", ksrc4) && ok;
+  ok = replace_trie("kpath_src_v6", ksrc6) && ok;
+  ok = replace_trie("kpath_dst_v4", kdst4) && ok;
+  ok = replace_trie("kpath_dst_v6", kdst6) && ok;
 
   upstream_flags_ = t.upstream_flags;
   upstream_bogon_src_ = t.upstream_bogon_src;
+  kernel_in_ = t.kernel_in;
+  kernel_out_ = t.kernel_out;
   for (const auto& [ifindex, s] : iface_settings_)
     ok = write_iface(ifindex, iface_rows_[ifindex], s) && ok;
-  return ok;
+  return write_kernel_out() && ok;
 }
 
-bool Dataplane::configure_filters(const config::Config& config) {
+// settings.kernel_out gates the per-packet look at the egress device's flags.
+bool Dataplane::write_kernel_out() {
+  uint32_t key = 0;
+  bpfr_settings s{};
+  int fd = map_fd("settings");
+  if (bpf_map_lookup_elem(fd, &key, &s) != 0)
+    return false;
+  s.kernel_out = !kernel_out_.empty();
+  return bpf_map_update_elem(fd, &key, &s, BPF_ANY) == 0;
+}
+
+bool Dataplane::configure_filters(const config::Config& config, const KernelPath& firewall) {
   auto own = originated_prefixes(config);
-  auto t = filters_.build(config.fast_path, own);
+  auto t = filters_.build(config.fast_path, own, firewall);
   bool ok = write_filters(t);
   spdlog::info(
       "dataplane: filters: {} own prefixes, {} list entries, upstream checks {:#x}, "
@@ -511,6 +635,7 @@ bool Dataplane::write_settings(bool enabled, bool no_route_drop, uint32_t stale_
   s.no_route_drop = no_route_drop;
   s.stale_after_s = stale_after_s;
   s.heartbeat_ns = monotonic_ns();
+  s.kernel_out = !kernel_out_.empty();
   return bpf_map_update_elem(map_fd("settings"), &key, &s, BPF_ANY) == 0;
 }
 
@@ -525,15 +650,27 @@ bool Dataplane::heartbeat() {
 }
 
 bool Dataplane::put_route(const Prefix& p, const bpfr_route_value& v) {
+  int err;
   if (p.addr.is_v4()) {
     auto k = encode_key_v4(p);
-    return bpf_map_update_elem(map_fd("routes_v4"), &k, &v, BPF_ANY) == 0;
+    err = bpf_map_update_elem(map_fd("routes_v4"), &k, &v, BPF_ANY);
+  } else {
+    auto k = encode_key_v6(p);
+    err = bpf_map_update_elem(map_fd("routes_v6"), &k, &v, BPF_ANY);
   }
-  auto k = encode_key_v6(p);
-  return bpf_map_update_elem(map_fd("routes_v6"), &k, &v, BPF_ANY) == 0;
+  if (err != 0)
+    return false;
+
+  // After the trie: a table entry that sends its lookups to the trie finds the route there.
+  if (MultibitTable* table = writable_fast_table(p.family()))
+    table->set(p, fib_result(v));
+  return true;
 }
 
 bool Dataplane::delete_route(const Prefix& p) {
+  if (MultibitTable* table = writable_fast_table(p.family()))
+    table->remove(p);
+
   int err;
   if (p.addr.is_v4()) {
     auto k = encode_key_v4(p);
@@ -567,29 +704,16 @@ std::vector<std::pair<uint32_t, bpfr_slot_prefix>> Dataplane::slot_rows() const 
   return out;
 }
 
-namespace {
-
-template <typename Key, typename Decode>
-size_t sweep(int fd, const std::function<bool(const Prefix&)>& keep, Decode decode) {
-  std::vector<Key> stale;
-  Key key{}, next{};
-  void* prev = nullptr;
-  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-    if (!keep(decode(next)))
-      stale.push_back(next);
-    key = next;
-    prev = &key;
-  }
-  for (const Key& k : stale)
-    bpf_map_delete_elem(fd, &k);
-  return stale.size();
-}
-
-}  // namespace
-
 size_t Dataplane::sweep_routes(const std::function<bool(const Prefix&)>& keep) {
-  return sweep<bpfr_route_key_v4>(map_fd("routes_v4"), keep, decode_key_v4) +
-         sweep<bpfr_route_key_v6>(map_fd("routes_v6"), keep, decode_key_v6);
+  auto routes = trie_routes<bpfr_route_key_v4>(map_fd("routes_v4"), decode_key_v4);
+  auto routes6 = trie_routes<bpfr_route_key_v6>(map_fd("routes_v6"), decode_key_v6);
+  routes.insert(routes.end(), routes6.begin(), routes6.end());
+
+  size_t swept = 0;
+  for (const auto& [prefix, value] : routes)
+    if (!keep(prefix))
+      swept += delete_route(prefix);
+  return swept;
 }
 
 bpfr_counter Dataplane::route_counter(uint32_t slot) const {

@@ -10,9 +10,11 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "dataplane/fast_table.h"
 #include "dataplane/filters.h"
 #include "dataplane/map_writer.h"
 
@@ -30,6 +32,11 @@ struct DataplaneOptions {
   // `const volatile` tunables of the programs by name, set before load; unknown names are
   // logged and skipped.
   std::map<std::string, uint64_t> tunables;
+  // The fast lookup tables in front of the LPM tries (docs/lookup.md), per family.
+  bool fast_lookup_v4 = true;
+  bool fast_lookup_v6 = true;
+  uint32_t fast_v4_groups = BPFR_FIB4_GROUPS;
+  uint32_t fast_v6_nodes = BPFR_FIB6_NODES;
 };
 
 enum class XdpMode : uint8_t { native, generic };
@@ -51,7 +58,8 @@ struct IfaceSettings {
 class Dataplane : public MapWriter {
  public:
   // Opens, sizes, loads and pins. Pinned maps of a previous run are reused (their entries
-  // stay, so forwarding goes on across a restart). Throws std::runtime_error.
+  // stay, so forwarding goes on across a restart); the fast tables are made new and filled
+  // from the tries before any program of this load runs. Throws std::runtime_error.
   static std::unique_ptr<Dataplane> load(const DataplaneOptions& options);
   ~Dataplane() override;
   Dataplane(const Dataplane&) = delete;
@@ -78,11 +86,12 @@ class Dataplane : public MapWriter {
   // Replaces bogons_*, own_*, the operator lists and the source checks of upstream interfaces
   // (already attached ones too); nothing is reattached. False if a map refused an entry.
   bool write_filters(const FilterTables& t);
-  // The block's filters and our originated prefixes from the configuration, logged.
-  bool configure_filters(const config::Config& config);
+  // The block's filters and our originated prefixes from the configuration, and what the
+  // host's firewall keeps on the kernel path, logged.
+  bool configure_filters(const config::Config& config, const KernelPath& firewall = {});
   bool heartbeat();
 
-  // MapWriter
+  // MapWriter: a route goes to its LPM trie and, when switched on, its fast table.
   bool put_route(const Prefix& p, const bpfr_route_value& v) override;
   bool delete_route(const Prefix& p) override;
   bool put_nexthop(uint32_t id, const bpfr_nexthop& nh) override;
@@ -97,6 +106,12 @@ class Dataplane : public MapWriter {
   bpfr_counter route_counter(uint32_t slot) const;
   bpfr_counter reason_counter(uint32_t reason) const;
   bpfr_iface_counters iface_counter(uint32_t ifindex) const;
+
+  // The fast table of a family, or nullptr when switched off.
+  const MultibitTable* fast_table(Family f) const {
+    return (f == Family::v4 ? fast_v4_ : fast_v6_).get();
+  }
+  int xdp_prog_fd() const;
 
   const std::string& pin_root() const { return pin_root_; }
   int cpus() const { return ncpus_; }
@@ -117,6 +132,12 @@ class Dataplane : public MapWriter {
   AttachResult attach_clsact(uint32_t ifindex, const std::string& ifname, int prog_fd);
   bool zero_percpu(const char* map, uint32_t key, size_t value_size);
   bool write_iface(uint32_t ifindex, uint32_t row, const IfaceSettings& s);
+  void open_fast_tables(const DataplaneOptions& options);
+  size_t fill_fast_table(Family family);
+  MultibitTable* writable_fast_table(Family f) {
+    return (f == Family::v4 ? fast_v4_ : fast_v6_).get();
+  }
+  bool write_kernel_out();
   // Makes an LPM trie hold exactly `want` (a std::map of key -> value).
   template <typename Want>
   bool replace_trie(const char* map, const Want& want);
@@ -131,7 +152,11 @@ class Dataplane : public MapWriter {
   std::map<uint32_t, IfaceSettings> iface_settings_;
   uint8_t upstream_flags_ = BPFR_IFACE_F_BOGON_SRC | BPFR_IFACE_F_SPOOF_OWN;
   uint8_t upstream_bogon_src_ = 0;
+  std::set<uint32_t> kernel_in_, kernel_out_;  // ifindexes a firewall rule names
   FilterBuilder filters_;
+  std::vector<std::span<uint64_t>> fast_mappings_;
+  std::unique_ptr<MultibitTable> fast_v4_;
+  std::unique_ptr<MultibitTable> fast_v6_;
 };
 
 // Sends libbpf's messages to spdlog (warnings as warnings, the rest as debug).

@@ -1,16 +1,15 @@
 #include "dataplane/fast_table.h"
 
+#include <bpf/libbpf.h>
+#include <spdlog/spdlog.h>
 #include <sys/mman.h>
 
 #include <atomic>
 
-#include <bpf/libbpf.h>
-#include <spdlog/spdlog.h>
+namespace bpfr::dp {
 
-namespace bpfr::dataplane {
-
-MultibitTable::MultibitTable(TableShape shape, std::span<uint64_t> root,
-                             std::span<uint64_t> nodes, std::chrono::milliseconds grace)
+MultibitTable::MultibitTable(TableShape shape, std::span<uint64_t> root, std::span<uint64_t> nodes,
+                             std::chrono::milliseconds grace)
     : shape_(shape),
       root_(root),
       nodes_(nodes),
@@ -80,9 +79,8 @@ std::optional<int32_t> MultibitTable::alloc_node() {
 // Walks from the root to target_level for addr, adding delta to the route count of every node
 // on the way. With create, a missing node is made from the entry it replaces; when none can be
 // had the entry is marked to send its lookups to the trie, which holds every route.
-std::optional<MultibitTable::Pos> MultibitTable::descend(const Address& addr,
-                                                         unsigned target_level, bool create,
-                                                         int delta) {
+std::optional<MultibitTable::Pos> MultibitTable::descend(const Address& addr, unsigned target_level,
+                                                         bool create, int delta) {
   Pos pos{-1, index_at(addr, 0)};
   for (unsigned level = 1; level <= target_level; level++) {
     if (!is_child(pos)) {
@@ -93,10 +91,11 @@ std::optional<MultibitTable::Pos> MultibitTable::descend(const Address& addr,
       auto node = alloc_node();
       if (!node) {
         if (overflowed_.empty())
-          spdlog::error("fastfib: {} table full ({} nodes): {} and others like it fall back "
-                        "to the LPM trie",
-                        shape_.family == Family::v4 ? "IPv4" : "IPv6", node_capacity(),
-                        Prefix::make(addr, level_bits(level - 1)));
+          spdlog::error(
+              "fastfib: {} table full ({} nodes): {} and others like it fall back "
+              "to the LPM trie",
+              shape_.family == Family::v4 ? "IPv4" : "IPv6", node_capacity(),
+              Prefix::make(addr, level_bits(level - 1)));
         overflowed_.insert(key(pos));
         publish(pos, entry(pos) | uint64_t(BPFR_FIB_F_TRIE) << 56);
         return std::nullopt;
@@ -254,18 +253,18 @@ uint64_t MultibitTable::lookup(const Address& addr) const {
   return entry(pos);
 }
 
+int fastfib_size_family(const TableShape& shape, bpf_map* root, bpf_map* nodes,
+                        uint32_t node_count) {
+  if (int err = bpf_map__set_max_entries(root, 1u << shape.root_bits))
+    return err;
+  return bpf_map__set_max_entries(nodes, node_count * BPFR_FIB_NODE_ENTRIES);
+}
+
 int fastfib_size_maps(bpf_map* tbl24, bpf_map* tbl8, bpf_map* root6, bpf_map* nodes6,
                       uint32_t v4_groups, uint32_t v6_nodes) {
-  const std::pair<bpf_map*, uint32_t> sizes[] = {
-      {tbl24, BPFR_FIB4_ROOT_ENTRIES},
-      {tbl8, v4_groups * BPFR_FIB_NODE_ENTRIES},
-      {root6, BPFR_FIB6_ROOT_ENTRIES},
-      {nodes6, v6_nodes * BPFR_FIB_NODE_ENTRIES},
-  };
-  for (auto [map, entries] : sizes)
-    if (int err = bpf_map__set_max_entries(map, entries))
-      return err;
-  return 0;
+  if (int err = fastfib_size_family(kFib4Shape, tbl24, tbl8, v4_groups))
+    return err;
+  return fastfib_size_family(kFib6Shape, root6, nodes6, v6_nodes);
 }
 
 std::span<uint64_t> fastfib_mmap(bpf_map* map) {
@@ -276,4 +275,9 @@ std::span<uint64_t> fastfib_mmap(bpf_map* map) {
   return {static_cast<uint64_t*>(mem), bytes / sizeof(uint64_t)};
 }
 
-}  // namespace bpfr::dataplane
+void fastfib_munmap(std::span<uint64_t> table) {
+  if (!table.empty())
+    munmap(table.data(), table.size_bytes());
+}
+
+}  // namespace bpfr::dp

@@ -16,11 +16,12 @@
 #include <vector>
 
 #include "bpfrouter/fastfib.h"
+#include "bpfrouter/maps.h"
 #include "common/ip.h"
 
 struct bpf_map;
 
-namespace bpfr::dataplane {
+namespace bpfr::dp {
 
 // What a route puts into the entries it decides; mirrors struct bpfr_route_value.
 struct FibResult {
@@ -106,12 +107,23 @@ class MultibitTable {
   std::unordered_set<uint64_t> overflowed_;             // entries that could get no node
 };
 
-// Sizes the four fast-table maps of an opened, not yet loaded object (bpf/fastfib.h declares
-// them with one entry). Returns 0 or a negative errno.
+// The entry words of a route, from its value in routes_v4/routes_v6.
+inline FibResult fib_result(const bpfr_route_value& v) {
+  return FibResult{v.slot, v.nexthop, v.action, v.flags};
+}
+static_assert(BPFR_MAX_NEXTHOPS <= 0x10000, "a table entry holds 16 bits of next hop");
+
+// Sizes one family's root and node maps of an opened, not yet loaded object (bpf/fastfib.h
+// declares them with one entry). Returns 0 or a negative errno.
+int fastfib_size_family(const TableShape& shape, bpf_map* root, bpf_map* nodes,
+                        uint32_t node_count);
+
+// Both families at once.
 int fastfib_size_maps(bpf_map* tbl24, bpf_map* tbl8, bpf_map* root6, bpf_map* nodes6,
                       uint32_t v4_groups = BPFR_FIB4_GROUPS, uint32_t v6_nodes = BPFR_FIB6_NODES);
 
 // Maps a sized, loaded fast-table map for writing; an empty span on failure (errno set).
 std::span<uint64_t> fastfib_mmap(bpf_map* map);
+void fastfib_munmap(std::span<uint64_t> table);
 
-}  // namespace bpfr::dataplane
+}  // namespace bpfr::dp

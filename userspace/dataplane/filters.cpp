@@ -45,8 +45,8 @@ std::vector<Prefix> originated_prefixes(const config::Config& config) {
   return {out.begin(), out.end()};
 }
 
-FilterTables FilterBuilder::build(const config::FastPathConfig& fp,
-                                  const std::vector<Prefix>& own) {
+FilterTables FilterBuilder::build(const config::FastPathConfig& fp, const std::vector<Prefix>& own,
+                                  const KernelPath& firewall) {
   FilterTables t;
   const auto& b = fp.bogons;
   if (b.invalid)
@@ -80,6 +80,12 @@ FilterTables FilterBuilder::build(const config::FastPathConfig& fp,
   add(D::source, BPFR_LIST_DROP, fp.lists.source_drop);
   add(D::destination, BPFR_LIST_ALLOW, fp.lists.destination_allow);
   add(D::destination, BPFR_LIST_DROP, fp.lists.destination_drop);
+  for (const auto& [p, rule] : firewall.sources)
+    t.lists.push_back(ListEntry{D::source, p, BPFR_LIST_KERNEL, 0, false});
+  for (const auto& [p, rule] : firewall.destinations)
+    t.lists.push_back(ListEntry{D::destination, p, BPFR_LIST_KERNEL, 0, false});
+  t.kernel_in = firewall.in_ifindexes;
+  t.kernel_out = firewall.out_ifindexes;
 
   // Stable ids: kept entries keep their row, new ones take the lowest free row.
   decltype(ids_) next;

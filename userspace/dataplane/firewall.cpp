@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <fnmatch.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -10,9 +12,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <map>
-#include <nlohmann/json.hpp>
-#include <set>
 
 namespace bpfr::dp {
 
@@ -20,12 +19,6 @@ namespace {
 
 constexpr auto nft_timeout = std::chrono::seconds(5);
 constexpr size_t nft_output_max = 64 << 20;
-
-using Json = nlohmann::json;
-
-std::string chain_id(const Json& c, const std::string& name) {
-  return fmt::format("{} {} {}", c.value("family", ""), c.value("table", ""), name);
-}
 
 // Runs argv, returns its stdout; empty with `error` set on failure or timeout.
 std::string run_bounded(const char* const argv[], std::string* error) {
@@ -83,42 +76,6 @@ std::string run_bounded(const char* const argv[], std::string* error) {
 
 }  // namespace
 
-FirewallFindings parse_nft_ruleset(std::string_view json) {
-  FirewallFindings f;
-  Json doc = Json::parse(json, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object() || !doc.contains("nftables") ||
-      !doc["nftables"].is_array()) {
-    f.readable = false;
-    f.error = "not the JSON of nft -j list ruleset";
-    return f;
-  }
-
-  // Base chains first, then the rules in them.
-  std::map<std::string, bool> forward_chains;  // id -> drops by policy
-  std::set<std::string> nat_chains;
-  std::set<std::string> with_rules;
-  for (const Json& item : doc["nftables"]) {
-    if (!item.is_object())
-      continue;
-    if (auto c = item.find("chain"); c != item.end() && c->is_object()) {
-      std::string id = chain_id(*c, c->value("name", ""));
-      if (c->value("type", "") == "nat")
-        nat_chains.insert(id);
-      else if (c->value("hook", "") == "forward")
-        forward_chains[id] = c->value("policy", "accept") == "drop";
-    } else if (auto r = item.find("rule"); r != item.end() && r->is_object()) {
-      with_rules.insert(chain_id(*r, r->value("chain", "")));
-    }
-  }
-  for (const auto& [id, drops] : forward_chains)
-    if (drops || with_rules.count(id))
-      f.forward.push_back(id);
-  for (const auto& id : nat_chains)
-    if (with_rules.count(id))
-      f.nat.push_back(id);
-  return f;
-}
-
 FirewallFindings read_firewall() {
   const char* argv[] = {"nft", "-j", "list", "ruleset", nullptr};
   std::string error;
@@ -132,28 +89,110 @@ FirewallFindings read_firewall() {
   return parse_nft_ruleset(out);
 }
 
-bool firewall_allows_fast_path(bool respect) {
-  auto f = read_firewall();
+std::vector<uint32_t> resolve_devices(std::string_view pattern) {
+  std::vector<uint32_t> out;
+  std::string pat(pattern);
+  if (struct if_nameindex* names = if_nameindex()) {
+    for (auto* n = names; n->if_index != 0; n++)
+      if (fnmatch(pat.c_str(), n->if_name, 0) == 0)
+        out.push_back(n->if_index);
+    if_freenameindex(names);
+  }
+  return out;
+}
+
+namespace {
+
+// Adds the devices a rule names; logs names that match no device now.
+void add_devices(const RuleScope& r, const std::vector<std::string>& names,
+                 const DeviceResolver& resolve, std::set<uint32_t>& into) {
+  for (const auto& name : names) {
+    auto found = resolve(name);
+    if (found.empty())
+      spdlog::info("firewall: rule {} names device {}, which does not exist now", r.rule, name);
+    into.insert(found.begin(), found.end());
+  }
+}
+
+// Adds what one rule names to `kp`, logged; false if the rule may concern any packet.
+bool keep_on_kernel_path(const RuleScope& r, const DeviceResolver& resolve, KernelPath& kp) {
+  if (!r.any_packet.empty()) {
+    spdlog::warn("firewall: rule {} may concern any packet ({})", r.rule, r.any_packet);
+    return false;
+  }
+  spdlog::warn("firewall: rule {} keeps {} on the kernel path", r.rule, r.describe());
+  for (const auto& p : r.sources)
+    kp.sources.emplace_back(p, r.rule);
+  for (const auto& p : r.destinations)
+    kp.destinations.emplace_back(p, r.rule);
+  add_devices(r, r.in_devices, resolve, kp.in_ifindexes);
+  add_devices(r, r.out_devices, resolve, kp.out_ifindexes);
+  return true;
+}
+
+}  // namespace
+
+KernelPath plan_kernel_path(const FirewallFindings& f, const FirewallPolicy& policy,
+                            const DeviceResolver& resolve) {
+  KernelPath kp;
   if (!f.readable) {
-    spdlog::info("dataplane: firewall not read ({}), assuming no forward or NAT rules", f.error);
-    return true;
+    spdlog::info("firewall: ruleset not read ({}), assuming no forward or NAT rules", f.error);
+    return kp;
   }
   if (!f.concerns_forwarding())
-    return true;
+    return kp;
   std::vector<std::string> chains = f.forward;
   chains.insert(chains.end(), f.nat.begin(), f.nat.end());
-  if (!respect) {
-    spdlog::warn(
-        "dataplane: forward or NAT rules in {} are bypassed by the fast path "
-        "(firewall respect off)",
-        fmt::join(chains, ", "));
-    return true;
+  if (!policy.respect) {
+    spdlog::warn("firewall: rules in {} are bypassed by the fast path (firewall respect off)",
+                 fmt::join(chains, ", "));
+    return kp;
   }
-  spdlog::warn(
-      "dataplane: forward or NAT rules in {}: forwarding stays on the kernel path "
-      "so that they apply; `firewall respect off;` in the bpfrouter block overrides",
-      fmt::join(chains, ", "));
-  return false;
+
+  auto ignored = [&](std::initializer_list<std::string_view> ids) {
+    for (const auto& want : policy.ignore)
+      for (auto id : ids)
+        if (id == want)
+          return true;
+    return false;
+  };
+
+  bool whole_path = false;
+  for (const auto& c : f.dropping_chains) {
+    if (ignored({c})) {
+      spdlog::warn(
+          "firewall: chain {} drops by policy, bypassed by the fast path (ignored in "
+          "the bpfrouter block)",
+          c);
+      continue;
+    }
+    spdlog::warn("firewall: chain {} drops by policy, so it concerns every packet", c);
+    whole_path = true;
+  }
+  for (const auto& r : f.rules) {
+    std::string_view chain = std::string_view(r.rule).substr(0, r.rule.rfind(" handle "));
+    if (ignored({r.rule, chain, r.base_chain})) {
+      spdlog::warn(
+          "firewall: rule {} ({}) is bypassed by the fast path (ignored in the "
+          "bpfrouter block)",
+          r.rule, r.describe());
+      continue;
+    }
+    whole_path = !keep_on_kernel_path(r, resolve, kp) || whole_path;
+  }
+  if (whole_path) {
+    kp.fast_path = false;
+    spdlog::warn(
+        "firewall: rules in {}: forwarding stays on the kernel path so that they apply; "
+        "`firewall ignore \"CHAIN\";` or `firewall respect off;` in the bpfrouter block "
+        "overrides",
+        fmt::join(chains, ", "));
+  }
+  return kp;
+}
+
+KernelPath firewall_kernel_path(const FirewallPolicy& policy) {
+  return plan_kernel_path(read_firewall(), policy);
 }
 
 }  // namespace bpfr::dp

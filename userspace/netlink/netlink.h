@@ -54,6 +54,8 @@ class Netlink {
   void resolve_neighbour(uint32_t ifindex, const Address& address, Done done = {});
 
   bool synced() const { return synced_; }
+  // Requests the kernel has not answered yet, queued or in flight.
+  size_t backlog() const { return queue_.size() + inflight_.size(); }
 
  private:
   struct Pending {

@@ -29,7 +29,8 @@ KernelExporter::KernelExporter(RouteWriter writer, KernelExportOptions options)
     : writer_(std::move(writer)), options_(std::move(options)) {}
 
 std::optional<netlink::KernelRoute> KernelExporter::to_kernel(const FibEntry& e,
-                                                              const KernelExportOptions& o) {
+                                                              const KernelExportOptions& o,
+                                                              const KernelAttrs& attrs) {
   if (e.source == Source::direct || e.source == Source::kernel)
     return std::nullopt;
 
@@ -37,7 +38,7 @@ std::optional<netlink::KernelRoute> KernelExporter::to_kernel(const FibEntry& e,
   r.prefix = e.prefix;
   r.table = o.table;
   r.protocol = o.protocol;
-  r.priority = o.metric;
+  r.priority = attrs.metric.value_or(o.metric);
   r.scope = RT_SCOPE_UNIVERSE;
   switch (e.action) {
     case Action::forward: {
@@ -49,6 +50,8 @@ std::optional<netlink::KernelRoute> KernelExporter::to_kernel(const FibEntry& e,
         r.scope = RT_SCOPE_LINK;
       r.nexthops.push_back(nh);
       r.prefsrc = e.prefix.family() == Family::v4 ? o.prefsrc_v4 : o.prefsrc_v6;
+      if (attrs.prefsrc && attrs.prefsrc->family == e.prefix.family())
+        r.prefsrc = attrs.prefsrc;
       break;
     }
     case Action::blackhole:
@@ -69,50 +72,56 @@ std::optional<netlink::KernelRoute> KernelExporter::to_kernel(const FibEntry& e,
 
 void KernelExporter::on_fib_update(const Prefix& prefix, const FibEntry& entry) {
   std::optional<netlink::KernelRoute> r;
-  if (!options_.accept || options_.accept(entry))
-    r = to_kernel(entry, options_);
-  if (!r) {
-    remove(prefix);
+  KernelAttrs attrs;
+  if (!options_.accept || options_.accept(entry, attrs))
+    r = to_kernel(entry, options_, attrs);
+  auto old = installed_.find(prefix);
+  // A route of another metric is another kernel route: the old one goes first.
+  if (old != installed_.end() && (!r || old->second != r->priority))
+    remove(prefix, old->second);
+  if (!r)
     return;
-  }
   writer_(netlink::RouteOp::replace, *r);
-  installed_.insert(prefix);
-  found_.erase(prefix);
+  installed_[prefix] = r->priority;
+  if (auto f = found_.find(prefix); f != found_.end() && f->second == r->priority)
+    found_.erase(f);
 }
 
 void KernelExporter::on_fib_withdraw(const Prefix& prefix) {
-  remove(prefix);
+  if (auto it = installed_.find(prefix); it != installed_.end())
+    remove(prefix, it->second);
 }
 
-void KernelExporter::remove(const Prefix& prefix) {
+void KernelExporter::remove(const Prefix& prefix, uint32_t metric) {
   if (!installed_.erase(prefix))
     return;
   netlink::KernelRoute r;
   r.prefix = prefix;
   r.table = options_.table;
   r.protocol = options_.protocol;
-  r.priority = options_.metric;
+  r.priority = metric;
   writer_(netlink::RouteOp::remove, r);
 }
 
 void KernelExporter::on_kernel_route(netlink::Change change, const netlink::KernelRoute& route) {
-  if (route.protocol != options_.protocol || route.table != options_.table ||
-      route.priority != options_.metric)
+  if (route.protocol != options_.protocol || route.table != options_.table)
     return;
-  if (change == netlink::Change::added && !installed_.count(route.prefix))
-    found_.insert(route.prefix);
+  auto mine = installed_.find(route.prefix);
+  bool installed_by_us = mine != installed_.end() && mine->second == route.priority;
+  if (change == netlink::Change::added && !installed_by_us)
+    found_[route.prefix] = route.priority;
   else if (change == netlink::Change::removed)
     found_.erase(route.prefix);
 }
 
 void KernelExporter::prune() {
-  for (const Prefix& p : found_) {
+  for (const auto& [p, metric] : found_) {
     spdlog::info("kernel {}: removing stale route {} left by an earlier run", options_.name, p);
     netlink::KernelRoute r;
     r.prefix = p;
     r.table = options_.table;
     r.protocol = options_.protocol;
-    r.priority = options_.metric;
+    r.priority = metric;
     writer_(netlink::RouteOp::remove, r);
   }
   found_.clear();
@@ -125,9 +134,9 @@ void KernelExporter::shutdown() {
     installed_.clear();
     return;
   }
-  std::vector<Prefix> all(installed_.begin(), installed_.end());
-  for (const Prefix& p : all)
-    remove(p);
+  auto all = installed_;
+  for (const auto& [p, metric] : all)
+    remove(p, metric);
 }
 
 }  // namespace bpfr::rib

@@ -5,7 +5,7 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
 
 #include "netlink/message.h"
 #include "rib/fib.h"
@@ -16,6 +16,12 @@ class Netlink;
 
 namespace bpfr::rib {
 
+// What an export filter set for one route: BIRD's `krt_prefsrc` and `krt_metric`.
+struct KernelAttrs {
+  std::optional<Address> prefsrc;
+  std::optional<uint32_t> metric;
+};
+
 struct KernelExportOptions {
   std::string name = "kernel1";       // the protocol's name, for logs
   uint32_t table = 254;               // `kernel table N`; 254 is main
@@ -24,8 +30,10 @@ struct KernelExportOptions {
   std::optional<Address> prefsrc_v6;
   bool persist = false;  // `persist`: leave the routes in the kernel on shutdown
   uint8_t protocol = netlink::rtprot_bpfrouter;
-  // The channel's export filter; empty exports everything exportable.
-  std::function<bool(const FibEntry&)> accept;
+  // The channel's export filter: false keeps the entry out of the kernel; it may set the
+  // route's `krt_prefsrc` and `krt_metric`, which win over the options above. Empty exports
+  // everything exportable.
+  std::function<bool(const FibEntry&, KernelAttrs&)> accept;
 };
 
 // Sends one route change to the kernel. Production code uses netlink_writer(); tests record.
@@ -53,17 +61,19 @@ class KernelExporter : public FibListener {
   // The kernel route an entry becomes, or nullopt when it is not exported: local addresses,
   // direct and kernel routes (the kernel has them already), and kernel hand-offs.
   static std::optional<netlink::KernelRoute> to_kernel(const FibEntry& entry,
-                                                       const KernelExportOptions& options);
+                                                       const KernelExportOptions& options,
+                                                       const KernelAttrs& attrs = {});
 
   size_t installed() const { return installed_.size(); }
 
  private:
-  void remove(const Prefix& prefix);
+  void remove(const Prefix& prefix, uint32_t metric);
 
   RouteWriter writer_;
   KernelExportOptions options_;
-  std::unordered_set<Prefix, PrefixHash> installed_;
-  std::unordered_set<Prefix, PrefixHash> found_;  // ours in the kernel at start-up
+  // Prefix -> the metric it was installed with: the kernel tells routes apart by it.
+  std::unordered_map<Prefix, uint32_t, PrefixHash> installed_;
+  std::unordered_map<Prefix, uint32_t, PrefixHash> found_;  // ours in the kernel at start-up
 };
 
 }  // namespace bpfr::rib

@@ -14,6 +14,12 @@ namespace bpfr::stats {
 
 namespace {
 
+std::string_view list_action_label(uint8_t action) {
+  if (action == BPFR_LIST_KERNEL)
+    return "kernel";  // a firewall rule's entry: kept on the kernel path
+  return action == BPFR_LIST_ALLOW ? "allow" : "drop";
+}
+
 std::string escape(std::string_view v) {
   std::string out;
   for (char c : v) {
@@ -146,11 +152,12 @@ void dataplane(Exposition& e, const Snapshot& s, uint32_t limit) {
     }
   }
 
-  e.family("bpfrouter_filter_packets_total", "counter", "Packets matching an operator list entry.");
+  e.family("bpfrouter_filter_packets_total", "counter",
+           "Packets matching an operator list entry or a firewall rule's kernel-path entry.");
   for (const auto& l : s.lists)
     e.sample("bpfrouter_filter_packets_total",
              {"list", l.list == ListKind::source ? "source" : "destination", "prefix",
-              l.prefix.str(), "action", l.action == BPFR_LIST_ALLOW ? "allow" : "drop"},
+              l.prefix.str(), "action", list_action_label(l.action)},
              double(l.packets));
 }
 

@@ -41,6 +41,14 @@ constexpr MapSpec kMaps[] = {
      false},
     {"dst_list_v6", BPF_MAP_TYPE_LPM_TRIE, sizeof(bpfr_route_key_v6), sizeof(bpfr_list_entry),
      false},
+    {"kpath_src_v4", BPF_MAP_TYPE_LPM_TRIE, sizeof(bpfr_route_key_v4), sizeof(bpfr_list_entry),
+     false},
+    {"kpath_dst_v4", BPF_MAP_TYPE_LPM_TRIE, sizeof(bpfr_route_key_v4), sizeof(bpfr_list_entry),
+     false},
+    {"kpath_src_v6", BPF_MAP_TYPE_LPM_TRIE, sizeof(bpfr_route_key_v6), sizeof(bpfr_list_entry),
+     false},
+    {"kpath_dst_v6", BPF_MAP_TYPE_LPM_TRIE, sizeof(bpfr_route_key_v6), sizeof(bpfr_list_entry),
+     false},
 };
 
 uint64_t clock_ns(clockid_t id) {
@@ -257,7 +265,8 @@ std::optional<std::string> Reader::read_lists(Snapshot& s) const {
     ListKind kind;
   };
   for (auto [m, kind] :
-       {Trie{src_list_v4, ListKind::source}, Trie{dst_list_v4, ListKind::destination}}) {
+       {Trie{src_list_v4, ListKind::source}, Trie{dst_list_v4, ListKind::destination},
+        Trie{kpath_src_v4, ListKind::source}, Trie{kpath_dst_v4, ListKind::destination}}) {
     if (fds_[m] <= 0)
       continue;
     auto err = walk_list<bpfr_route_key_v4>(
@@ -267,7 +276,8 @@ std::optional<std::string> Reader::read_lists(Snapshot& s) const {
       return err;
   }
   for (auto [m, kind] :
-       {Trie{src_list_v6, ListKind::source}, Trie{dst_list_v6, ListKind::destination}}) {
+       {Trie{src_list_v6, ListKind::source}, Trie{dst_list_v6, ListKind::destination},
+        Trie{kpath_src_v6, ListKind::source}, Trie{kpath_dst_v6, ListKind::destination}}) {
     if (fds_[m] <= 0)
       continue;
     auto err = walk_list<bpfr_route_key_v6>(

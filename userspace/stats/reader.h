@@ -37,7 +37,7 @@ enum class ListKind : uint8_t { source, destination };
 struct ListCounter {
   ListKind list = ListKind::source;
   Prefix prefix;
-  uint8_t action = BPFR_LIST_DROP;
+  uint8_t action = BPFR_LIST_DROP;  // BPFR_LIST_KERNEL: a firewall rule's kernel-path entry
   uint32_t id = 0;
   uint64_t packets = 0, bytes = 0;
 };
@@ -83,6 +83,10 @@ class Reader {
     dst_list_v4,
     src_list_v6,
     dst_list_v6,
+    kpath_src_v4,
+    kpath_dst_v4,
+    kpath_src_v6,
+    kpath_dst_v6,
     map_count
   };
   std::array<int, map_count> fds_{};

@@ -40,6 +40,7 @@ constexpr std::array kReasons = {
     ReasonRow{BPFR_DROP_BOGON_DST, "drop_bogon_dst", Action::drop},
     ReasonRow{BPFR_PASS_DISABLED, "pass_disabled", Action::pass},
     ReasonRow{BPFR_PASS_NO_IFACE, "pass_no_iface", Action::pass},
+    ReasonRow{BPFR_PASS_FIREWALL, "pass_firewall", Action::pass},
 };
 
 }  // namespace

@@ -60,6 +60,8 @@ std::string list_name(ListKind k) {
   return k == ListKind::source ? "source" : "destination";
 }
 std::string list_action(uint8_t a) {
+  if (a == BPFR_LIST_KERNEL)
+    return "kernel";  // a firewall rule keeps it on the kernel path
   return a == BPFR_LIST_ALLOW ? "allow" : "drop";
 }
 
