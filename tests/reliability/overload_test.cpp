@@ -6,6 +6,7 @@
 // The four-peer test sends BPFR_TABLE_PREFIXES prefixes per peer (default 50,000); 0 sends the
 // whole ISP table (about 1.06 million prefixes, both families):
 //   BPFR_TABLE_PREFIXES=0 ctest -R FourPeersWithFullTables --timeout 1800
+// Known gap: at full size it fails today, peak RSS 3.9 GiB (docs/daemon.md, Overload).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -60,6 +61,9 @@ class Overload : public ::testing::Test {
         lab::VethEnd{*peers_, "p0", {"10.3.0.2/24", "fd00:3::2/64"}});
     for (int i = 1; i < 4; ++i)
       peers_->ip(fmt::format("addr add 10.3.0.{}/24 dev p0", 2 + i));
+    // Small TCP buffers on both sides, so that a few MiB of UPDATEs cannot hide in the kernel.
+    lab_->rtr().sysctl("net.ipv4.tcp_rmem", "4096 65536 131072");
+    peers_->sysctl("net.ipv4.tcp_wmem", "4096 65536 131072");
   }
 
   static Address peer_address(int i) { return Address::v4((10u << 24) | (3u << 16) | (2u + i)); }
@@ -130,7 +134,7 @@ class RssWatch {
 
 TEST_F(Overload, FastSenderIsHeldBackAndMemoryStaysBounded) {
   constexpr size_t table = 40'000;
-  constexpr int rounds = 4;  // announce and withdraw the table this often, then announce it
+  constexpr int rounds = 2;  // per half: withdraw and announce the table this often
   std::vector<Prefix> v4;
   for (auto& p : isp_table_prefixes(table * 2))
     if (p.addr.is_v4() && v4.size() < table)
@@ -157,27 +161,34 @@ TEST_F(Overload, FastSenderIsHeldBackAndMemoryStaysBounded) {
       << lab_->daemon_log();
   uint64_t settled = memory_of(lab_->daemon_pid()).anon;
 
-  RssWatch watch(lab_->daemon_pid());
-  auto report = peer->send(churn, 240s);
-  ASSERT_TRUE(lab::wait_until([&] { return imported(0) == table; }, 60s, 200ms))
-      << imported(0) << " imported\n"
-      << lab_->daemon_log();
-  uint64_t peak = watch.finish();
+  // The same churn twice: if anything queued in the daemon, the second half would need more.
+  uint64_t peaks[2];
+  BlastReport halves[2];
+  for (int half = 0; half < 2; ++half) {
+    RssWatch watch(lab_->daemon_pid());
+    halves[half] = peer->send(churn, 240s);
+    ASSERT_TRUE(lab::wait_until([&] { return imported(0) == table; }, 60s, 200ms))
+        << imported(0) << " imported\n"
+        << lab_->daemon_log();
+    peaks[half] = watch.finish();
+  }
 
   uint64_t changes = uint64_t(rounds) * 2 * table;
-  std::printf("fast sender: %llu route changes (%llu messages, %.1f MiB) in %.2f s, socket full "
-              "%llu times; daemon heap (RssAnon) %.1f MiB after the table, peak %.1f MiB during the "
-              "churn\n",
-              (unsigned long long)changes, (unsigned long long)report.messages,
-              report.bytes / 1048576.0, report.seconds, (unsigned long long)report.full_waits,
-              settled / 1048576.0, peak / 1048576.0);
-  ::testing::Test::RecordProperty("full_waits", std::to_string(report.full_waits));
-  ::testing::Test::RecordProperty("peak_rss_mib", std::to_string(peak >> 20));
+  for (int half = 0; half < 2; ++half)
+    std::printf("fast sender, half %d: %llu route changes (%llu messages, %.1f MiB) in %.2f s, "
+                "socket full %llu times; daemon heap (RssAnon) %.1f MiB before, peak %.1f MiB\n",
+                half + 1, (unsigned long long)changes, (unsigned long long)halves[half].messages,
+                halves[half].bytes / 1048576.0, halves[half].seconds,
+                (unsigned long long)halves[half].full_waits, settled / 1048576.0,
+                peaks[half] / 1048576.0);
+  ::testing::Test::RecordProperty("full_waits", std::to_string(halves[1].full_waits));
+  ::testing::Test::RecordProperty("peak_heap_mib", std::to_string(peaks[1] >> 20));
 
   // The daemon took the stream no faster than it could process it...
-  EXPECT_GT(report.full_waits, 0u);
-  // ...so what it sent did not pile up anywhere in the daemon.
-  EXPECT_LT(peak, settled + (64ull << 20));
+  EXPECT_GT(halves[0].full_waits + halves[1].full_waits, 0u);
+  // ...so nothing piled up in it: more churn needs no more memory.
+  EXPECT_LT(peaks[0], settled + (96ull << 20));
+  EXPECT_LT(peaks[1], peaks[0] + (16ull << 20));
 }
 
 TEST_F(Overload, FourPeersWithFullTablesStayUnderTwoGiB) {

@@ -80,6 +80,9 @@ class Privileges : public ::testing::Test {
     EXPECT_TRUE(lab::wait_until(
         [&] { return lab_->maps().has_route(*Prefix::parse("10.96.0.0/24")); }, 5s))
         << lab_->daemon_log();
+    // The reload re-reads the firewall: nft must still get CAP_NET_ADMIN from us.
+    EXPECT_EQ(lab_->daemon_log().find("ruleset not read"), std::string::npos)
+        << lab_->daemon_log();
 
     r = lab_->client({"down"});
     EXPECT_TRUE(r.ok()) << r.describe();

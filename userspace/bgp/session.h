@@ -100,6 +100,7 @@ class Session {
     std::optional<Tcp::socket> socket;
     asio::steady_timer retry;   // back-pressure: when to look at the sink again
     std::vector<uint8_t> rbuf;  // bounded: two maximum-size messages
+    size_t rpos = 0;            // rbuf[rpos, rlen) is read and not yet decoded
     size_t rlen = 0;
     std::deque<std::vector<uint8_t>> wqueue;
     size_t wbytes = 0;
@@ -117,6 +118,7 @@ class Session {
   void attach(Conn c, Tcp::socket socket);
   void close_link(Conn c);
   void read_more(Conn c, const std::shared_ptr<Link>& link);
+  static void compact_read_buffer(Link& link);
   void process_buffer(Conn c, const std::shared_ptr<Link>& link);
   void send(Conn c, std::vector<uint8_t> bytes);
   void send_message(Conn c, const Message& m);

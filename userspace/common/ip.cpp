@@ -108,11 +108,15 @@ std::string Prefix::str() const {
 }
 
 size_t AddressHash::operator()(const Address& a) const noexcept {
-  // FNV-1a over the used bytes: cheap, and good enough for the spread of real addresses.
-  uint64_t h = 1469598103934665603ull ^ uint8_t(a.family);
-  for (size_t i = 0; i < a.size(); i++)
-    h = (h ^ a.bytes[i]) * 1099511628211ull;
-  return h;
+  // Two word loads and a multiply-xorshift mix: the byte-wise FNV-1a this replaces was a few
+  // percent of a table load's CPU, since every RIB, FIB and slot map hashes prefixes. All 16
+  // bytes are hashed, as operator== compares them all.
+  uint64_t lo, hi;
+  std::memcpy(&lo, a.bytes.data(), 8);
+  std::memcpy(&hi, a.bytes.data() + 8, 8);
+  uint64_t h = (lo ^ uint64_t(a.family) << 56) * 0x9e3779b97f4a7c15ull;
+  h = (h ^ (h >> 32) ^ hi) * 0xd6e8feb86659fd93ull;
+  return h ^ (h >> 32);
 }
 
 size_t PrefixHash::operator()(const Prefix& p) const noexcept {

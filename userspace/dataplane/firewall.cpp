@@ -4,10 +4,13 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <fnmatch.h>
+#include <linux/capability.h>
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +22,22 @@ namespace {
 
 constexpr auto nft_timeout = std::chrono::seconds(5);
 constexpr size_t nft_output_max = 64 << 20;
+
+// In the child, before exec: a daemon running under -u keeps CAP_NET_ADMIN only in its
+// permitted and effective sets, which exec drops; nft needs it to read the ruleset. Raising it
+// into the inheritable and ambient sets passes it on. Root children get it from exec anyway.
+void pass_net_admin_to_exec() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (syscall(SYS_capget, &header, data) != 0)
+    return;
+  constexpr unsigned bit = 1u << (CAP_NET_ADMIN % 32);
+  if (!(data[CAP_NET_ADMIN / 32].permitted & bit))
+    return;
+  data[CAP_NET_ADMIN / 32].inheritable |= bit;
+  if (syscall(SYS_capset, &header, data) == 0)
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0, 0);
+}
 
 // Runs argv, returns its stdout; empty with `error` set on failure or timeout.
 std::string run_bounded(const char* const argv[], std::string* error) {
@@ -39,6 +58,7 @@ std::string run_bounded(const char* const argv[], std::string* error) {
     int devnull = open("/dev/null", O_WRONLY);
     if (devnull >= 0)
       dup2(devnull, STDERR_FILENO);
+    pass_net_admin_to_exec();
     execvp(argv[0], const_cast<char* const*>(argv));
     _exit(127);
   }
