@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "cli/cli.h"
+#include "integration/cli_run.h"
 #include "integration/router_lab.h"
 #include "trafficgen.h"
 
@@ -23,18 +23,6 @@ constexpr const char* dst_v6 = "fd00:99::8000:0:0:0/65";
 
 Prefix P(const char* s) {
   return *Prefix::parse(s);
-}
-
-struct CliResult {
-  int status;
-  std::string out, err;
-};
-
-CliResult bpfrouter(std::vector<std::string> args) {
-  args.insert(args.begin(), "bpfrouter");
-  std::ostringstream out, err;
-  int status = cli::run(args, out, err);
-  return {status, out.str(), err.str()};
 }
 
 class Filters : public ::testing::Test {

@@ -10,7 +10,7 @@
 #include <sstream>
 #include <thread>
 
-#include "cli/cli.h"
+#include "integration/cli_run.h"
 #include "integration/router_lab.h"
 #include "trafficgen.h"
 
@@ -27,18 +27,6 @@ constexpr uint64_t frame_v4 = 60, frame_v6 = 78;
 
 Prefix P(const char* s) {
   return *Prefix::parse(s);
-}
-
-struct CliResult {
-  int status;
-  std::string out, err;
-};
-
-CliResult bpfrouter(std::vector<std::string> args) {
-  args.insert(args.begin(), "bpfrouter");
-  std::ostringstream out, err;
-  int status = cli::run(args, out, err);
-  return {status, out.str(), err.str()};
 }
 
 class StatsLab : public ::testing::Test {
