@@ -26,6 +26,14 @@ constexpr uint32_t peer_as_base = 64601;
 constexpr size_t default_table_prefixes = 50'000;
 constexpr uint64_t two_gib = 2ull << 30;
 
+// Under AddressSanitizer (tools/test-sanitize.sh) the daemon's memory is mostly the sanitizer's
+// shadow and quarantine, so the memory bounds are checked only in a plain build.
+#ifdef __SANITIZE_ADDRESS__
+constexpr bool memory_measurable = false;
+#else
+constexpr bool memory_measurable = true;
+#endif
+
 struct Memory {
   uint64_t rss = 0;   // bytes
   uint64_t hwm = 0;   // peak RSS
@@ -187,8 +195,10 @@ TEST_F(Overload, FastSenderIsHeldBackAndMemoryStaysBounded) {
   // The daemon took the stream no faster than it could process it...
   EXPECT_GT(halves[0].full_waits + halves[1].full_waits, 0u);
   // ...so nothing piled up in it: more churn needs no more memory.
-  EXPECT_LT(peaks[0], settled + (96ull << 20));
-  EXPECT_LT(peaks[1], peaks[0] + (16ull << 20));
+  if (memory_measurable) {
+    EXPECT_LT(peaks[0], settled + (96ull << 20));
+    EXPECT_LT(peaks[1], peaks[0] + (16ull << 20));
+  }
 }
 
 TEST_F(Overload, FourPeersWithFullTablesStayUnderTwoGiB) {
@@ -242,7 +252,9 @@ TEST_F(Overload, FourPeersWithFullTablesStayUnderTwoGiB) {
               mem.anon / 1048576.0, mem.hwm / 1048576.0);
   ::testing::Test::RecordProperty("prefixes_per_peer", std::to_string(prefixes.size()));
   ::testing::Test::RecordProperty("peak_rss_mib", std::to_string(mem.hwm >> 20));
-  EXPECT_LT(mem.hwm, two_gib);
+  if (memory_measurable) {
+    EXPECT_LT(mem.hwm, two_gib);
+  }
 }
 
 }  // namespace
