@@ -170,7 +170,9 @@ std::optional<std::vector<T>> each(const std::optional<std::vector<Json>>& items
 std::string subject(const Json& left) {
   if (!left.is_object() || left.empty())
     return "an expression";
-  const auto& [kind, v] = *left.items().begin();
+  auto first = left.begin();  // not items(), whose proxy dies with the statement
+  const std::string& kind = first.key();
+  const Json& v = first.value();
   if (kind == "payload" && v.is_object())
     return fmt::format("{} {}", v.value("protocol", "?"), v.value("field", "?"));
   if ((kind == "meta" || kind == "ct") && v.is_object())
@@ -259,7 +261,10 @@ class RuleReader {
     for (const Json& st : stmts) {
       if (!st.is_object() || st.empty())
         continue;
-      const auto& [kind, v] = *st.items().begin();
+      // Not items(): its proxy's operator* refers to the proxy itself, a temporary.
+      auto first = st.begin();
+      const std::string& kind = first.key();
+      const Json& v = first.value();
       if (kind == "match") {
         if (!bounded && bound_by_match(v, rs_, r, scope))
           bounded = true;
